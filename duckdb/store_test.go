@@ -1,0 +1,122 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bowtie-analytics/bowtie"
+)
+
+// MustOpen opens an in-memory store and closes it when the test ends.
+func MustOpen(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(":memory:")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestSchema_MatchesMetadata checks that the migrations create exactly the
+// columns bowtie.Tables describes, in the same order.
+func TestSchema_MatchesMetadata(t *testing.T) {
+	s := MustOpen(t)
+	for _, tab := range bowtie.Tables {
+		rows, err := s.DB().Query("SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", tab.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			got = append(got, c)
+		}
+		rows.Close()
+		want := tab.FieldNames()
+		if len(got) != len(want) {
+			t.Fatalf("%s: columns %v, metadata %v", tab.Name, got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: column %d is %q, metadata says %q", tab.Name, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestStore_Write(t *testing.T) {
+	ctx := context.Background()
+	orders, _ := bowtie.TableByKind("orders")
+	ts := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	row := func(id string, amount float64) []any {
+		return []any{id, "c1", ts, amount, nil, "EUR", "paid", nil, nil}
+	}
+	src := func(rows ...[]any) bowtie.RowSource {
+		return func(yield func([]any) error) error {
+			for _, r := range rows {
+				if err := yield(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	sum := func(s *Store) (n int, total float64) {
+		if err := s.DB().QueryRow("SELECT count(*), coalesce(sum(amount), 0)::DOUBLE FROM orders").Scan(&n, &total); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Run("UpsertIsIdempotent", func(t *testing.T) {
+		s := MustOpen(t)
+		for i := 0; i < 2; i++ {
+			if _, err := s.Write(ctx, orders, bowtie.Upsert, src(row("o1", 10.25), row("o2", 5))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, total := sum(s); n != 2 || total != 15.25 {
+			t.Fatalf("got %d rows summing %v, want 2 and 15.25", n, total)
+		}
+		// A changed row replaces the stored one.
+		s.Write(ctx, orders, bowtie.Upsert, src(row("o1", 20)))
+		if n, total := sum(s); n != 2 || total != 25 {
+			t.Fatalf("got %d rows summing %v, want 2 and 25", n, total)
+		}
+	})
+	t.Run("ErrSourceLeavesStoreUntouched", func(t *testing.T) {
+		s := MustOpen(t)
+		s.Write(ctx, orders, bowtie.Upsert, src(row("o1", 1)))
+		boom := errors.New("boom")
+		_, err := s.Write(ctx, orders, bowtie.Upsert, func(yield func([]any) error) error {
+			yield(row("o2", 2))
+			yield(row("o1", 99))
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+		if n, total := sum(s); n != 1 || total != 1 {
+			t.Fatalf("store changed: %d rows summing %v", n, total)
+		}
+	})
+	t.Run("EventsDedupeByID", func(t *testing.T) {
+		s := MustOpen(t)
+		ev, _ := bowtie.TableByKind("events")
+		e := make([]any, len(ev.Fields))
+		e[0], e[1], e[3] = "m1", ts, "track"
+		for i := 0; i < 2; i++ {
+			if _, err := s.Write(ctx, ev, bowtie.Upsert, src(e)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		s.DB().QueryRow("SELECT count(*) FROM events").Scan(&n)
+		if n != 1 {
+			t.Fatalf("%d events stored, want 1", n)
+		}
+	})
+}
