@@ -69,10 +69,12 @@ func (t Table) KeyIndexes() []int {
 }
 
 func req(name string, t FieldType) Field { return Field{Name: name, Type: t, Required: true} }
-func key(name string, t FieldType) Field { return Field{Name: name, Type: t, Required: true, Key: true} }
+func key(name string, t FieldType) Field {
+	return Field{Name: name, Type: t, Required: true, Key: true}
+}
 func opt(name string, t FieldType) Field { return Field{Name: name, Type: t} }
 
-// optKey is a key field that may be empty; it is stored as ''.
+// optKey is a key field that may be empty; it is stored as ”.
 func optKey(name string, t FieldType) Field { return Field{Name: name, Type: t, Key: true} }
 
 // Tables lists the canonical tables in the order an import of everything

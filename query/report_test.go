@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,5 +188,46 @@ func TestParseDimensions(t *testing.T) {
 		if _, err := query.ParseDimensions(bad); bowtie.ErrorCode(err) != bowtie.EINVALID {
 			t.Errorf("ParseDimensions(%q) err = %v, want EINVALID", bad, err)
 		}
+	}
+}
+
+func TestReport_WriteCSV(t *testing.T) {
+	s := openWith(t, "report_small.sql")
+	biz := business(t, "preset: b2b\ncurrency: EUR\ntime_zone: UTC\n")
+	rep, err := query.RunReport(context.Background(), s.DB(), query.DuckDB{}, biz, query.ReportRequest{By: []string{"channel"}, From: date("2024-01-01"), To: date("2024-02-29")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := rep.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines:\n%s", len(lines), b.String())
+	}
+	if !strings.HasPrefix(lines[0], "channel,impressions,clicks,cost,cpm,") {
+		t.Errorf("header %q", lines[0])
+	}
+	// Events has no impressions or clicks: CPM, CTR and CPC are empty, not 0 or Inf.
+	if want := "Events,0,0,1000,,,,1,1,1000,0,0,,1,1000,300,0.3,-0.7,3.3333333333333335"; lines[1] != want {
+		t.Errorf("Events line\n got %s\nwant %s", lines[1], want)
+	}
+	if !strings.HasPrefix(lines[4], "Total,17000,350,1849,") {
+		t.Errorf("total line %q", lines[4])
+	}
+}
+
+func TestDataRange(t *testing.T) {
+	s := openWith(t, "report_small.sql")
+	biz := business(t, "preset: b2b\ncurrency: EUR\ntime_zone: UTC\n")
+	first, last, ok, err := query.DataRange(context.Background(), s.DB(), query.DuckDB{}, biz)
+	if err != nil || !ok || first != date("2023-12-31") || last != date("2024-03-01") {
+		t.Fatalf("got %v %v %v %v", first, last, ok, err)
+	}
+	empty, _ := duckdb.Open(":memory:")
+	defer empty.Close()
+	if _, _, ok, err := query.DataRange(context.Background(), empty.DB(), query.DuckDB{}, biz); ok || err != nil {
+		t.Fatalf("empty store: ok=%v err=%v", ok, err)
 	}
 }
