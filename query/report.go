@@ -208,7 +208,9 @@ func RunReport(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business,
 	if err != nil {
 		return nil, err
 	}
-	rep.Rows = rows
+	if rows != nil {
+		rep.Rows = rows
+	}
 	total, err := reportRows(ctx, db, d, biz, nil, from, to)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,235 @@
+// Package server is bowtie's HTTP transport: the read-only JSON API over the
+// analyses of package query, and the dashboard served from embedded assets.
+//
+// Every error goes through one table from error code to HTTP status
+// (statusOf in errors.go) and is answered as {"error": {"code", "message"}}.
+// The docs for API users are in docs/api.md.
+package server
+
+import (
+	"crypto/subtle"
+	"database/sql"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/query"
+	"github.com/bowtie-analytics/bowtie/web"
+)
+
+// Workspace is one store served under a name: its database, the dialect to
+// query it with and its business model.
+type Workspace struct {
+	// Name identifies the workspace in the API (?workspace=); it must be
+	// non-empty and unique within a Config.
+	Name string
+	// DB is the store's handle. The server only reads through it and never
+	// closes it.
+	DB *sql.DB
+	// Dialect is the SQL dialect of DB (query.DuckDB{} for the embedded store).
+	Dialect query.Dialect
+	// Business is the business model the analyses run with; it must be
+	// valid (as returned by bowtie.LoadBusiness or bowtie.Preset).
+	Business *bowtie.Business
+}
+
+// Config configures a Server. Zero values take the defaults noted.
+type Config struct {
+	// Workspaces are the stores served; at least one.
+	Workspaces []Workspace
+	// ReadToken, when set, is required for the API and the dashboard: as
+	// "Authorization: Bearer <token>", or once as ?token= on a dashboard URL,
+	// which sets a cookie. Empty leaves both open. /healthz is always open.
+	ReadToken string
+	// Logger receives request and error logs (default: discard).
+	Logger *slog.Logger
+	// Assets are the dashboard files (default: web.Assets()).
+	Assets fs.FS
+	// QueryTimeout bounds one analysis (default 60 s).
+	QueryTimeout time.Duration
+	// MaxConcurrentQueries bounds the analyses running at once; more wait
+	// for a slot until their deadline (default 4).
+	MaxConcurrentQueries int
+	// Now is the clock, used where a store has no data to anchor default
+	// date ranges on (default time.Now).
+	Now func() time.Time
+}
+
+// Server serves the API and the dashboard. It is an http.Handler; create
+// it with New.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	byName map[string]*Workspace
+	assets map[string]*asset
+	sem    chan struct{} // one token per running analysis
+
+	mu     sync.Mutex // guards ranges
+	ranges map[string]cachedRange
+}
+
+// New checks cfg and returns a Server. Errors: *bowtie.Error with EINVALID
+// for a missing, unnamed, duplicated or incomplete workspace.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.Workspaces) == 0 {
+		return nil, bowtie.Errorf(bowtie.EINVALID, "server: no workspace to serve")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Assets == nil {
+		cfg.Assets = web.Assets()
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = 60 * time.Second
+	}
+	if cfg.MaxConcurrentQueries <= 0 {
+		cfg.MaxConcurrentQueries = 4
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		mux:    http.NewServeMux(),
+		byName: map[string]*Workspace{},
+		sem:    make(chan struct{}, cfg.MaxConcurrentQueries),
+		ranges: map[string]cachedRange{},
+	}
+	for i := range cfg.Workspaces {
+		w := &cfg.Workspaces[i]
+		switch {
+		case w.Name == "":
+			return nil, bowtie.Errorf(bowtie.EINVALID, "server: workspace %d has no name", i+1)
+		case s.byName[w.Name] != nil:
+			return nil, bowtie.Errorf(bowtie.EINVALID, "server: workspace name %q is used twice", w.Name)
+		case w.DB == nil || w.Dialect == nil || w.Business == nil:
+			return nil, bowtie.Errorf(bowtie.EINVALID, "server: workspace %q needs a DB, a Dialect and a Business", w.Name)
+		}
+		s.byName[w.Name] = w
+	}
+	assets, err := loadAssets(cfg.Assets)
+	if err != nil {
+		return nil, fmt.Errorf("server: dashboard assets: %w", err)
+	}
+	s.assets = assets
+
+	s.mux.HandleFunc("/healthz", s.only(s.handleHealth))
+	s.mux.HandleFunc("/api/v1/workspaces", s.only(s.api(s.handleWorkspaces)))
+	s.mux.HandleFunc("/api/v1/report", s.only(s.api(s.handleReport)))
+	s.mux.HandleFunc("/api/v1/report/columns", s.only(s.api(s.handleColumns)))
+	s.mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, bowtie.Errorf(bowtie.ENOTFOUND, "no API endpoint %s: see docs/api.md", r.URL.Path))
+	}))
+	s.mux.HandleFunc("/", s.only(s.handleAsset))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler: it logs the request, sets the common
+// security headers and turns a panic into a 500.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
+				slog.String("path", r.URL.Path), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if sw.status == 0 {
+				s.Error(sw, r, fmt.Errorf("panic: %v", v))
+			}
+		}
+		level := slog.LevelInfo
+		if !strings.HasPrefix(r.URL.Path, "/api/") && sw.status < 400 {
+			level = slog.LevelDebug // assets and health checks
+		}
+		// The path only: a query string may hold a token.
+		s.log.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
+	}()
+	h := sw.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	s.mux.ServeHTTP(sw, r)
+}
+
+// only restricts h to GET and HEAD: the API and the dashboard are read-only.
+func (s *Server) only(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.Error(w, r, bowtie.Errorf(eMethodNotAllowed, "%s is not allowed on %s: the API is read-only, use GET", r.Method, r.URL.Path))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// api requires the read token for h.
+func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			s.Error(w, r, bowtie.Errorf(eUnauthorized, "this server needs a read token: send the header \"Authorization: Bearer <token>\""))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// tokenCookie holds the read token in a browser after a ?token= visit.
+const tokenCookie = "bowtie_token"
+
+// authorized reports whether r carries the read token (or none is set).
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.ReadToken == "" {
+		return true
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		return ok && strings.EqualFold(scheme, "Bearer") && s.tokenOK(strings.TrimSpace(tok))
+	}
+	if c, err := r.Cookie(tokenCookie); err == nil {
+		return s.tokenOK(c.Value)
+	}
+	return false
+}
+
+// tokenOK compares tok with the read token in constant time.
+func (s *Server) tokenOK(tok string) bool {
+	return subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.ReadToken)) == 1
+}
+
+// statusWriter records the status of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
