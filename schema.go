@@ -27,6 +27,9 @@ type Field struct {
 	Type     FieldType
 	Required bool // an import row without it is rejected
 	Key      bool // part of the natural key that makes re-imports idempotent
+	// Default is the SQL literal stored when the value is NULL (the
+	// column's DEFAULT in the migrations); "" means NULL stays NULL.
+	Default string
 }
 
 // Table describes a canonical table: its name, the import kind that writes
@@ -74,6 +77,11 @@ func key(name string, t FieldType) Field {
 }
 func opt(name string, t FieldType) Field { return Field{Name: name, Type: t} }
 
+// def is an optional field with a default.
+func def(name string, t FieldType, sqlDefault string) Field {
+	return Field{Name: name, Type: t, Default: sqlDefault}
+}
+
 // optKey is a key field that may be empty; it is stored as ”.
 func optKey(name string, t FieldType) Field { return Field{Name: name, Type: t, Key: true} }
 
@@ -84,7 +92,7 @@ var Tables = []Table{
 	{Name: "accounts", Kind: "accounts", Fields: []Field{
 		key("account_id", Text), opt("name", Text), opt("domain", Text), opt("industry", Text),
 		opt("employees", Int), opt("region", Text), opt("country", Text), opt("tier", Text),
-		opt("is_target", Bool), opt("created_at", Timestamp), opt("channel", Text),
+		def("is_target", Bool, "false"), opt("created_at", Timestamp), opt("channel", Text),
 		opt("utm_source", Text), opt("utm_medium", Text), opt("utm_campaign", Text), opt("properties", JSON),
 	}},
 	{Name: "people", Kind: "people", Fields: []Field{
@@ -108,7 +116,7 @@ var Tables = []Table{
 		key("date", Date), key("source", Text), opt("channel", Text), optKey("campaign", Text),
 		optKey("ad_group", Text), optKey("creative", Text), opt("impressions", Int), opt("clicks", Int),
 		req("cost", Money), req("currency", Currency), opt("platform_conversions", Float),
-		opt("platform_installs", Int), opt("cost_type", Text),
+		opt("platform_installs", Int), def("cost_type", Text, "'media'"),
 	}},
 	{Name: "stage_changes", Kind: "stages", Fields: []Field{
 		key("entity_type", Text), key("entity_id", Text), key("stage", Text), key("ts", Timestamp), opt("source", Text),
@@ -122,12 +130,12 @@ var Tables = []Table{
 	{Name: "subscriptions", Kind: "subscriptions", Fields: []Field{
 		key("subscription_id", Text), key("valid_from", Timestamp), opt("valid_to", Timestamp),
 		req("customer_id", Text), opt("plan", Text), req("status", Text), opt("billing_interval", Text),
-		opt("interval_count", Int), opt("amount", Money), opt("quantity", Int), opt("mrr", Money),
+		def("interval_count", Int, "1"), opt("amount", Money), def("quantity", Int, "1"), opt("mrr", Money),
 		opt("currency", Currency), opt("canceled_at", Timestamp),
 	}},
 	{Name: "orders", Kind: "orders", Fields: []Field{
 		key("order_id", Text), req("customer_id", Text), req("ts", Timestamp), req("amount", Money),
-		opt("gross_margin", Money), req("currency", Currency), opt("status", Text), opt("product_line", Text),
+		opt("gross_margin", Money), req("currency", Currency), def("status", Text, "'paid'"), opt("product_line", Text),
 		opt("properties", JSON),
 	}},
 	{Name: "survey_responses", Kind: "surveys", Fields: []Field{

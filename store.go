@@ -26,12 +26,35 @@ const (
 	Append
 )
 
+// Batch stages rows for any number of tables and stores them together: in
+// Upsert mode, Commit moves every table's rows in one transaction, so either
+// all of them are stored or none. A Batch is used by one goroutine and ends
+// with exactly one Commit or Rollback (a Rollback after Commit is a no-op, so
+// `defer b.Rollback()` is safe).
+type Batch interface {
+	// Add stages one row of table t, values in t's field order (see
+	// RowSource for the value types). Errors: a row of the wrong length, a
+	// value the table's column cannot hold, a Batch that has ended.
+	Add(t Table, row []any) error
+	// Commit stores the staged rows and returns how many rows were staged
+	// per table name. Errors: *Error with EINVALID when a row breaks a
+	// constraint (nothing is stored), or the store's own failure.
+	Commit() (map[string]int64, error)
+	// Rollback drops the staged rows; the store is left as it was (in
+	// Append mode, chunks already moved stay).
+	Rollback() error
+}
+
 // Store is a canonical store. Implementations: duckdb.Store.
 type Store interface {
 	// Write stores the rows of table t. It returns the number of rows
 	// written. Errors: the RowSource's own error (nothing is written in
 	// Upsert mode), *Error with ECONFLICT when the store is held elsewhere.
 	Write(ctx context.Context, t Table, mode WriteMode, rows RowSource) (int64, error)
+	// Begin starts a Batch that writes several tables at once (an import
+	// whose file fills more than one table). Append mode may move rows in
+	// chunks before Commit, as Write does.
+	Begin(ctx context.Context, mode WriteMode) (Batch, error)
 	// DB is the handle the query layer reads through.
 	DB() *sql.DB
 	// Close releases the store.

@@ -176,135 +176,93 @@ func stagingType(t bowtie.FieldType) string {
 	}
 }
 
-// Write implements bowtie.Store. Rows are appended to a staging table and
-// then moved into t's table with one INSERT: in Upsert mode once, inside a
-// transaction, after the RowSource has finished without error; in Append
-// mode every appendChunk rows.
+// Write implements bowtie.Store on top of a Batch: rows are appended to a
+// staging table and then moved into t's table with one INSERT: in Upsert
+// mode once, inside a transaction, after the RowSource has finished without
+// error; in Append mode every appendChunk rows.
 func (s *Store) Write(ctx context.Context, t bowtie.Table, mode bowtie.WriteMode, rows bowtie.RowSource) (int64, error) {
-	stage := fmt.Sprintf("_stage_%s_%d", t.Name, s.seq.Add(1))
-	var cols []string
-	for _, f := range t.Fields {
-		cols = append(cols, quoteIdent(f.Name)+" "+stagingType(f.Type))
-	}
-	if _, err := s.db.ExecContext(ctx, "CREATE TABLE "+quoteIdent(stage)+" ("+strings.Join(cols, ", ")+")"); err != nil {
-		return 0, fmt.Errorf("duckdb: create staging for %s: %w", t.Name, err)
-	}
-	defer s.db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+quoteIdent(stage))
-
-	conn, err := s.db.Conn(ctx)
+	b, err := s.begin(ctx, mode)
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Close()
-
-	var total, pending int64
-	var app *duck.Appender
-	openApp := func() error {
-		return conn.Raw(func(dc any) error {
-			a, err := duck.NewAppenderFromConn(dc.(driver.Conn), "", stage)
-			app = a
-			return err
-		})
+	defer b.Rollback()
+	if err := rows(func(row []any) error { return b.Add(t, row) }); err != nil {
+		return 0, err
 	}
-	// flush closes the appender and, in Append mode, moves the staged rows.
-	flush := func(final bool) error {
-		if app != nil {
-			if err := app.Close(); err != nil {
-				return fmt.Errorf("duckdb: append to %s: %w", t.Name, err)
-			}
-			app = nil
-		}
-		if mode == bowtie.Append && pending > 0 {
-			if err := s.move(ctx, conn, t, stage, mode); err != nil {
-				return err
-			}
-			if _, err := conn.ExecContext(ctx, "DELETE FROM "+quoteIdent(stage)); err != nil {
-				return err
-			}
-			pending = 0
-		}
-		if !final {
-			return openApp()
-		}
-		return nil
-	}
-	if err := openApp(); err != nil {
-		return 0, fmt.Errorf("duckdb: appender for %s: %w", t.Name, err)
-	}
-	vals := make([]driver.Value, len(t.Fields))
-	err = rows(func(row []any) error {
-		if len(row) != len(t.Fields) {
-			return fmt.Errorf("duckdb: %s row has %d values, want %d", t.Name, len(row), len(t.Fields))
-		}
-		for i, v := range row {
-			vals[i] = v
-		}
-		if err := app.AppendRow(vals...); err != nil {
-			return fmt.Errorf("duckdb: append to %s: %w", t.Name, err)
-		}
-		total++
-		pending++
-		if mode == bowtie.Append && pending >= appendChunk {
-			return flush(false)
-		}
-		return nil
-	})
+	n, err := b.Commit()
 	if err != nil {
-		if app != nil {
-			app.Close()
-		}
 		return 0, err
 	}
-	if err := flush(true); err != nil {
-		return 0, err
-	}
-	if mode == bowtie.Upsert {
-		if err := s.move(ctx, conn, t, stage, mode); err != nil {
-			return 0, err
-		}
-	}
-	return total, nil
+	return n[t.Name], nil
 }
 
-// move copies the staged rows into t's table in one transaction.
-func (s *Store) move(ctx context.Context, conn *sql.Conn, t bowtie.Table, stage string, mode bowtie.WriteMode) error {
+// moveSQL returns the statement that copies the rows staged in stage into
+// t's table: INSERT OR REPLACE by natural key in Upsert mode, except for
+// events, whose id is a dedupe key (the stored copy wins); a plain INSERT in
+// Append mode. Optional key fields are stored as the empty string.
+func moveSQL(t bowtie.Table, stage string, mode bowtie.WriteMode) string {
 	var names, sel []string
 	for _, f := range t.Fields {
 		names = append(names, quoteIdent(f.Name))
 		expr := quoteIdent(f.Name)
-		if f.Key && !f.Required {
+		switch {
+		case f.Key && !f.Required:
 			expr = "coalesce(" + expr + ", '')"
+		case f.Default != "":
+			expr = "coalesce(" + expr + ", " + f.Default + ")"
 		}
 		sel = append(sel, expr)
 	}
 	src := "SELECT " + strings.Join(sel, ", ") + " FROM " + quoteIdent(stage)
-	var stmt string
 	switch {
 	case t.Name == "events":
 		// The event id is a dedupe key: the first stored copy wins.
-		stmt = "INSERT INTO events (" + strings.Join(names, ", ") + ") " + src
+		stmt := "INSERT INTO events (" + strings.Join(names, ", ") + ") " + src
 		if mode == bowtie.Upsert {
 			stmt += " s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)"
 		}
+		return stmt
 	case mode == bowtie.Upsert:
-		stmt = "INSERT OR REPLACE INTO " + quoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") " + src
+		return "INSERT OR REPLACE INTO " + quoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") " + src
 	default:
-		stmt = "INSERT INTO " + quoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") " + src
+		return "INSERT INTO " + quoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") " + src
+	}
+}
+
+// moveError maps a failed move of t's rows to the error callers see: a
+// constraint violation is the input's fault (EINVALID).
+func moveError(t bowtie.Table, err error) error {
+	var de *duck.Error
+	if errors.As(err, &de) && de.Type == duck.ErrorTypeConstraint {
+		return bowtie.Errorf(bowtie.EINVALID, "%s: %v", t.Name, err)
+	}
+	return fmt.Errorf("duckdb: write %s: %w", t.Name, err)
+}
+
+// move copies the rows staged for each table into its canonical table in
+// one transaction: all tables or none.
+func (s *Store) move(ctx context.Context, conn *sql.Conn, mode bowtie.WriteMode, staged []stagedMove) error {
+	if len(staged) == 0 {
+		return nil
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("duckdb: begin: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, stmt); err != nil {
-		tx.Rollback()
-		var de *duck.Error
-		if errors.As(err, &de) && de.Type == duck.ErrorTypeConstraint {
-			return bowtie.Errorf(bowtie.EINVALID, "%s: %v", t.Name, err)
+	for _, m := range staged {
+		if _, err := tx.ExecContext(ctx, moveSQL(m.t, m.stage, mode)); err != nil {
+			tx.Rollback()
+			return moveError(m.t, err)
 		}
-		return fmt.Errorf("duckdb: write %s: %w", t.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("duckdb: commit %s: %w", t.Name, err)
+		return fmt.Errorf("duckdb: commit: %w", err)
 	}
 	return nil
+}
+
+// stagedMove names a staging table and the canonical table it feeds.
+type stagedMove struct {
+	t     bowtie.Table
+	stage string
 }

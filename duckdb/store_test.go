@@ -120,3 +120,22 @@ func TestStore_Write(t *testing.T) {
 		}
 	})
 }
+
+// TestStore_WriteDefaults checks that NULLs in columns with a default are
+// stored as the default, whoever writes them.
+func TestStore_WriteDefaults(t *testing.T) {
+	s := MustOpen(t)
+	spend, _ := bowtie.TableByKind("spend")
+	row := make([]any, len(spend.Fields))
+	row[0], row[1], row[8], row[9] = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), "google", 10.0, "EUR"
+	if _, err := s.Write(context.Background(), spend, bowtie.Append, func(yield func([]any) error) error { return yield(row) }); err != nil {
+		t.Fatal(err)
+	}
+	var costType, campaign string
+	if err := s.DB().QueryRow("SELECT cost_type, campaign FROM spend").Scan(&costType, &campaign); err != nil {
+		t.Fatal(err)
+	}
+	if costType != "media" || campaign != "" {
+		t.Fatalf("cost_type %q campaign %q, want media and empty", costType, campaign)
+	}
+}
