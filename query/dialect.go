@@ -9,10 +9,13 @@ import "fmt"
 type Dialect interface {
 	// Name identifies the dialect ("duckdb").
 	Name() string
-	// Bucket returns an expression truncating the UTC timestamp expression
-	// ts to the start of grain (day, week, month, quarter, year) in the
-	// time zone named by the parameter placeholder tz, as a DATE.
-	Bucket(grain, ts, tz string) (string, error)
+	// Bucket returns an expression truncating the timestamp expression ts
+	// (already shifted to local wall time) to the start of grain (day,
+	// week, month, quarter, year), as a DATE.
+	Bucket(grain, ts string) (string, error)
+	// AddSeconds returns the timestamp expression ts moved by the integer
+	// expression secs seconds.
+	AddSeconds(ts, secs string) string
 	// LocalDate returns ts converted to a DATE in time zone tz.
 	LocalDate(ts, tz string) string
 	// FXJoin returns a join clause that makes fx.rate the rate of the
@@ -34,12 +37,17 @@ func (DuckDB) LocalDate(ts, tz string) string {
 }
 
 // Bucket implements Dialect. Weeks start on Monday (ISO).
-func (d DuckDB) Bucket(grain, ts, tz string) (string, error) {
+func (DuckDB) Bucket(grain, ts string) (string, error) {
 	switch grain {
 	case "day", "week", "month", "quarter", "year":
-		return fmt.Sprintf("CAST(date_trunc('%s', %s) AS DATE)", grain, d.LocalDate(ts, tz)), nil
+		return fmt.Sprintf("CAST(date_trunc('%s', %s) AS DATE)", grain, ts), nil
 	}
 	return "", fmt.Errorf("query: unknown time grain %q", grain)
+}
+
+// AddSeconds implements Dialect.
+func (DuckDB) AddSeconds(ts, secs string) string {
+	return fmt.Sprintf("(%s + to_seconds(%s))", ts, secs)
 }
 
 // FXJoin implements Dialect with an ASOF join.

@@ -210,8 +210,8 @@ func buildReportSQL(d Dialect, biz *bowtie.Business, dims []string, from, to tim
 				src := s.dim["time"]
 				var err error
 				if i == 0 { // spend dates are already local calendar dates
-					expr = fmt.Sprintf("CAST(date_trunc('%s', %s) AS DATE)", dim, src)
-				} else if expr, err = d.Bucket(dim, src, ps.p("tz", biz.TimeZone)); err != nil {
+					expr, err = d.Bucket(dim, src)
+				} else if expr, err = d.Bucket(dim, localTime(d, src, biz.Location(), from, to)); err != nil {
 					return "", nil, err
 				}
 			} else {
