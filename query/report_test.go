@@ -14,7 +14,8 @@ import (
 	"github.com/bowtie-analytics/bowtie/query"
 )
 
-// openWith opens an in-memory store and runs the SQL file from testdata.
+// openWith opens an in-memory store and runs the SQL file from testdata
+// (none when file is empty).
 func openWith(t *testing.T, file string) *duckdb.Store {
 	t.Helper()
 	s, err := duckdb.Open(":memory:")
@@ -22,6 +23,9 @@ func openWith(t *testing.T, file string) *duckdb.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if file == "" {
+		return s
+	}
 	body, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
