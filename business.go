@@ -43,6 +43,9 @@ type Business struct {
 	// Targets are goals shown next to the figures, by metric name
 	// (cpl, cac, roas, romi, mql_to_sql, ...).
 	Targets map[string]float64 `yaml:"targets" json:"targets"`
+	// Ingest configures the collection API: write keys and what is kept
+	// of IP addresses and user agents.
+	Ingest IngestConfig `yaml:"ingest" json:"ingest"`
 
 	loc   *time.Location
 	rules ChannelRules
@@ -162,6 +165,9 @@ func (b *Business) init() error {
 	}
 	if len(b.CACCostTypes) == 0 {
 		return Errorf(EINVALID, "cac_cost_types: the list is empty")
+	}
+	if err := b.Ingest.init(); err != nil {
+		return err
 	}
 	rules := append(ChannelRules{}, b.Channels...)
 	if !b.ReplaceDefaultChannels {

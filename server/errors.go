@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/ingest"
 )
 
 // Transport-level error codes. They complete the domain codes of package
@@ -22,14 +23,17 @@ const (
 // statusOf is the one table from error code to HTTP status. A code that is
 // not here is answered with 500.
 var statusOf = map[string]int{
-	bowtie.EINVALID:   http.StatusBadRequest,
-	bowtie.ENOTFOUND:  http.StatusNotFound,
-	bowtie.ECONFLICT:  http.StatusConflict,
-	bowtie.EINTERNAL:  http.StatusInternalServerError,
-	eUnauthorized:     http.StatusUnauthorized,
-	eMethodNotAllowed: http.StatusMethodNotAllowed,
-	eTimeout:          http.StatusServiceUnavailable,
-	eCanceled:         499, // nginx's "client closed request"; nobody reads it
+	bowtie.EINVALID:     http.StatusBadRequest,
+	bowtie.ENOTFOUND:    http.StatusNotFound,
+	bowtie.ECONFLICT:    http.StatusConflict,
+	bowtie.EINTERNAL:    http.StatusInternalServerError,
+	eUnauthorized:       http.StatusUnauthorized,
+	eTooLarge:           http.StatusRequestEntityTooLarge,
+	ingest.EOVERLOADED:  http.StatusServiceUnavailable,
+	ingest.EUNAVAILABLE: http.StatusServiceUnavailable,
+	eMethodNotAllowed:   http.StatusMethodNotAllowed,
+	eTimeout:            http.StatusServiceUnavailable,
+	eCanceled:           499, // nginx's "client closed request"; nobody reads it
 }
 
 // errorBody is the JSON shape of every error response.
@@ -61,13 +65,16 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case code == eCanceled:
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request canceled", slog.String("path", r.URL.Path))
 		return
-	case status >= 500 && code != eTimeout:
+	case status == http.StatusInternalServerError:
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 		code, msg = bowtie.EINTERNAL, "internal error: the server log has the details"
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = code, msg
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2")
+	}
 	if code == eUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bowtie"`)
 	}

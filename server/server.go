@@ -1,5 +1,7 @@
 // Package server is bowtie's HTTP transport: the read-only JSON API over the
-// analyses of package query, and the dashboard served from embedded assets.
+// analyses of package query, the dashboard served from embedded assets, and
+// the Segment-compatible collection API (/v1/*, ingest.go) with its
+// tracking script (/bowtie.js) and metrics (/metrics).
 //
 // Every error goes through one table from error code to HTTP status
 // (statusOf in errors.go) and is answered as {"error": {"code", "message"}}.
@@ -17,9 +19,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/ingest"
 	"github.com/bowtie-analytics/bowtie/query"
 	"github.com/bowtie-analytics/bowtie/web"
 )
@@ -38,6 +42,9 @@ type Workspace struct {
 	// Business is the business model the analyses run with; it must be
 	// valid (as returned by bowtie.LoadBusiness or bowtie.Preset).
 	Business *bowtie.Business
+	// Ingest receives the events sent with one of its write keys to the
+	// collection API (/v1/*); nil: none. The caller closes it.
+	Ingest *ingest.Ingester
 }
 
 // Config configures a Server. Zero values take the defaults noted.
@@ -58,8 +65,17 @@ type Config struct {
 	// for a slot until their deadline (default 4).
 	MaxConcurrentQueries int
 	// Now is the clock, used where a store has no data to anchor default
-	// date ranges on (default time.Now).
+	// date ranges on, and as the receive time of events (default time.Now).
 	Now func() time.Time
+	// IngestMetrics is what GET /metrics shows; pass the one the
+	// workspaces' ingesters share (default: a fresh, empty set).
+	IngestMetrics *ingest.Metrics
+	// TrustProxy takes the sender's IP address from X-Forwarded-For (set
+	// it only behind a proxy that overwrites that header).
+	TrustProxy bool
+	// MaxCollectBytes bounds the bytes of collection requests being read,
+	// decoded and stored at once; beyond it they get 503 (default 128 MiB).
+	MaxCollectBytes int64
 }
 
 // Server serves the API and the dashboard. It is an http.Handler; create
@@ -71,6 +87,12 @@ type Server struct {
 	byName map[string]*Workspace
 	assets map[string]*asset
 	sem    chan struct{} // one token per running analysis
+
+	// metrics counts ingestion; collecting is set when any workspace
+	// has an ingester with a write key.
+	metrics    *ingest.Metrics
+	collecting bool
+	inflight   atomic.Int64 // bytes reserved by collection requests in flight
 
 	mu     sync.Mutex // guards ranges
 	ranges map[string]cachedRange
@@ -97,6 +119,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxCollectBytes <= 0 {
+		cfg.MaxCollectBytes = 128 << 20
+	}
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Logger,
@@ -116,6 +141,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, bowtie.Errorf(bowtie.EINVALID, "server: workspace %q needs a DB, a Dialect and a Business", w.Name)
 		}
 		s.byName[w.Name] = w
+		if w.Ingest != nil && w.Ingest.Enabled() {
+			s.collecting = true
+		}
+	}
+	s.metrics = cfg.IngestMetrics
+	if s.metrics == nil {
+		s.metrics = ingest.NewMetrics()
 	}
 	assets, err := loadAssets(cfg.Assets)
 	if err != nil {
@@ -124,6 +156,9 @@ func New(cfg Config) (*Server, error) {
 	s.assets = assets
 
 	s.mux.HandleFunc("/healthz", s.only(s.handleHealth))
+	s.mux.HandleFunc("/v1/", s.handleCollect)
+	s.mux.HandleFunc("/bowtie.js", s.only(s.handleScript))
+	s.mux.HandleFunc("/metrics", s.only(s.api(s.handleMetrics)))
 	s.mux.HandleFunc("/api/v1/workspaces", s.only(s.api(s.handleWorkspaces)))
 	s.mux.HandleFunc("/api/v1/report", s.only(s.api(s.handleReport)))
 	s.mux.HandleFunc("/api/v1/report/columns", s.only(s.api(s.handleColumns)))
@@ -151,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		level := slog.LevelInfo
-		if !strings.HasPrefix(r.URL.Path, "/api/") && sw.status < 400 {
+		if !strings.HasPrefix(r.URL.Path, "/api/") && sw.status < 400 || sw.status == http.StatusServiceUnavailable && strings.HasPrefix(r.URL.Path, "/v1/") {
 			level = slog.LevelDebug // assets and health checks
 		}
 		// The path only: a query string may hold a token.

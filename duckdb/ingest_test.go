@@ -1,0 +1,191 @@
+package duckdb
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/ingest"
+	"github.com/bowtie-analytics/bowtie/segment"
+)
+
+// mustIngester returns an ingester writing to s through an IngestSink,
+// closed when the test ends.
+func mustIngester(t *testing.T, s *Store, now func() time.Time) *ingest.Ingester {
+	t.Helper()
+	ctx := context.Background()
+	sink, err := s.IngestSink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	biz, _ := bowtie.Preset("b2b")
+	in, err := ingest.New(ctx, ingest.Config{Business: biz, Sink: sink, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close(context.Background())
+		sink.Close()
+	})
+	return in
+}
+
+func submit(t *testing.T, in *ingest.Ingester, typ, body string, recv time.Time) {
+	t.Helper()
+	r := segment.Decode(typ, []byte(body))
+	if len(r.Problems) > 0 {
+		t.Fatalf("decode: %v", r.Problems)
+	}
+	if err := in.Submit(context.Background(), "web", r.Messages, recv, len(body), "198.51.100.23"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIngestSink_Write(t *testing.T) {
+	s := MustOpen(t)
+	recv := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	in := mustIngester(t, s, func() time.Time { return recv })
+	submit(t, in, "batch", `{"batch":[
+		{"type":"page","messageId":"p1","anonymousId":"anon-1","name":"Pricing","timestamp":"2025-03-01T12:00:30Z","sentAt":"2025-03-01T12:01:00Z",
+		 "context":{"page":{"url":"https://ex.test/pricing?utm_source=linkedin&utm_medium=paid-social&utm_campaign=q1&li_fat_id=LF1","referrer":"https://www.linkedin.com/"},"ip":"203.0.113.77","userAgent":"Mozilla/5.0"}},
+		{"type":"identify","messageId":"i1","anonymousId":"anon-1","userId":"u-1","traits":{"email":" Ann@Example.com ","title":"Engineer","plan":"pro"}},
+		{"type":"group","messageId":"g1","userId":"u-1","groupId":"acme","traits":{"name":"Acme GmbH","industry":"Machinery","employees":"250","website":"https://www.acme.test"}},
+		{"type":"track","messageId":"t1","userId":"u-1","event":"Demo Requested","properties":{"revenue":"99.5","currency":"eur"}},
+		{"type":"alias","messageId":"a1","userId":"u-1","previousId":"crm-77"},
+		{"type":"identify","messageId":"i2","userId":"u-1","traits":{"plan":"enterprise","seats":5}}
+	]}`, recv)
+	// A retry of the same batch and a repeated id within a batch are absorbed.
+	submit(t, in, "batch", `{"batch":[{"type":"track","messageId":"t1","userId":"u-1","event":"Demo Requested"},
+		{"type":"track","messageId":"t2","userId":"u-1","event":"X"},{"type":"track","messageId":"t2","userId":"u-1","event":"X"}]}`, recv)
+
+	db := s.DB()
+	var n int
+	db.QueryRow("SELECT count(*) FROM events").Scan(&n)
+	if n != 7 {
+		t.Errorf("%d events, want 7", n)
+	}
+	var ts, rcv time.Time
+	var src, med, camp, click, clickType, channel, props string
+	if err := db.QueryRow(`SELECT ts, received_at, utm_source, utm_medium, utm_campaign, click_id_type, click_id, channel, properties::VARCHAR
+		FROM events WHERE id = 'p1'`).Scan(&ts, &rcv, &src, &med, &camp, &clickType, &click, &channel, &props); err != nil {
+		t.Fatal(err)
+	}
+	if want := recv.Add(-30 * time.Second); !ts.Equal(want) || !rcv.Equal(recv) {
+		t.Errorf("ts %v received %v, want %v and %v", ts, rcv, want, recv)
+	}
+	if src != "linkedin" || med != "paid-social" || camp != "q1" || clickType != "li_fat_id" || click != "LF1" || channel != "Paid Social" {
+		t.Errorf("page: %s %s %s %s %s %s", src, med, camp, clickType, click, channel)
+	}
+	if props != `{"_ip":"203.0.113.0","_source":"web","_user_agent":"Mozilla/5.0"}` {
+		t.Errorf("properties %s", props)
+	}
+	var emailHash, role, account, pprops string
+	if err := db.QueryRow("SELECT email_hash, role, account_id, properties::VARCHAR FROM people WHERE person_id = 'u-1'").Scan(&emailHash, &role, &account, &pprops); err != nil {
+		t.Fatal(err)
+	}
+	if emailHash != ingest.HashEmail("ann@example.com") || role != "Engineer" || account != "acme" || pprops != `{"plan":"enterprise","seats":5,"title":"Engineer"}` {
+		t.Errorf("person: %s %s %s %s", emailHash, role, account, pprops)
+	}
+	var name, industry, domain string
+	var employees int
+	if err := db.QueryRow("SELECT name, industry, domain, employees FROM accounts WHERE account_id = 'acme'").Scan(&name, &industry, &domain, &employees); err != nil {
+		t.Fatal(err)
+	}
+	if name != "Acme GmbH" || industry != "Machinery" || domain != "acme.test" || employees != 250 {
+		t.Errorf("account: %s %s %s %d", name, industry, domain, employees)
+	}
+	var revenue float64
+	var cur string
+	db.QueryRow("SELECT revenue, currency FROM events WHERE id = 't1'").Scan(&revenue, &cur)
+	if revenue != 99.5 || cur != "EUR" {
+		t.Errorf("revenue %v %s", revenue, cur)
+	}
+	rows, _ := db.Query("SELECT kind || ':' || alias_id || '->' || person_id FROM identities ORDER BY 1")
+	var links []string
+	for rows.Next() {
+		var l string
+		rows.Scan(&l)
+		links = append(links, l)
+	}
+	rows.Close()
+	if len(links) != 2 || links[0] != "alias:crm-77->u-1" || links[1] != "anonymous:anon-1->u-1" {
+		t.Errorf("identities %v", links)
+	}
+	var emails int
+	db.QueryRow("SELECT count(*) FROM events WHERE properties::VARCHAR ILIKE '%example.com%'").Scan(&emails)
+	if emails != 0 {
+		t.Errorf("%d events keep the e-mail address", emails)
+	}
+}
+
+// TestIngestSink_DedupeAfterRestart checks that the ids stored before a
+// restart are loaded and absorb retries.
+func TestIngestSink_DedupeAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "i.duckdb")
+	recv := time.Now().UTC()
+	body := `{"batch":[{"type":"track","messageId":"m1","userId":"u","event":"e"}]}`
+	for i := 0; i < 2; i++ {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink, err := s.IngestSink(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		biz, _ := bowtie.Preset("b2c")
+		in, err := ingest.New(context.Background(), ingest.Config{Business: biz, Sink: sink})
+		if err != nil {
+			t.Fatal(err)
+		}
+		submit(t, in, "batch", body, recv)
+		in.Close(context.Background())
+		sink.Close()
+		var n int
+		s.DB().QueryRow("SELECT count(*) FROM events").Scan(&n)
+		s.Close()
+		if n != 1 {
+			t.Fatalf("run %d: %d events, want 1", i, n)
+		}
+	}
+}
+
+// TestIngestSink_WriteAtomic checks that a commit that fails half-way
+// stores nothing (the appended events roll back with it) and that the sink
+// works again afterwards.
+func TestIngestSink_WriteAtomic(t *testing.T) {
+	s := MustOpen(t)
+	sink, err := s.IngestSink(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	ts := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	row := func(id string) []any {
+		return []any{id, ts, ts, "track", "e", nil, "u", nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, 12.5, "EUR", `{"a":1}`}
+	}
+	bad := &ingest.Commit{Events: [][]any{row("e1"), row("e2")},
+		Accounts: []*ingest.AccountUpdate{{ID: "a", Employees: 1 << 40}}} // over INTEGER
+	if err := sink.Write(context.Background(), bad); err == nil {
+		t.Fatal("the commit with an impossible head count succeeded")
+	}
+	var n int
+	s.DB().QueryRow("SELECT count(*) FROM events").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d events stored by a failed commit", n)
+	}
+	if err := sink.Write(context.Background(), &ingest.Commit{Events: [][]any{row("e3")}}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	var revenue float64
+	var props string
+	if err := s.DB().QueryRow("SELECT id, revenue, properties::VARCHAR FROM events").Scan(&id, &revenue, &props); err != nil {
+		t.Fatal(err)
+	}
+	if id != "e3" || revenue != 12.5 || props != `{"a":1}` {
+		t.Errorf("stored %s %v %s", id, revenue, props)
+	}
+}

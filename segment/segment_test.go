@@ -1,0 +1,135 @@
+package segment
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecode(t *testing.T) {
+	for _, tt := range []struct {
+		name, typ, body string
+		want            []Problem // Index, Field only
+		tooLarge        bool
+		n               int
+	}{
+		{name: "OK/track", typ: "track", body: `{"userId":"u1","event":"Signed Up","messageId":"m1"}`, n: 1},
+		{name: "OK/numeric ids", typ: "identify", body: `{"userId":42,"traits":{"a":1}}`, n: 1},
+		{name: "OK/batch", typ: "batch", body: `{"batch":[{"type":"page","anonymousId":"a"},{"type":"alias","userId":"u","previousId":"a"}]}`, n: 2},
+		{name: "ErrMalformed", typ: "track", body: `{"userId":`, want: []Problem{{Index: 0}}},
+		{name: "ErrNoUser", typ: "page", body: `{"name":"Home"}`, want: []Problem{{Index: 0, Field: "userId"}}},
+		{name: "ErrNoEvent", typ: "track", body: `{"userId":"u"}`, want: []Problem{{Index: 0, Field: "event"}}},
+		{name: "ErrNoGroupID", typ: "group", body: `{"userId":"u"}`, want: []Problem{{Index: 0, Field: "groupId"}}},
+		{name: "ErrAlias", typ: "alias", body: `{"anonymousId":"a"}`, want: []Problem{{Index: 0, Field: "previousId"}, {Index: 0, Field: "userId"}}},
+		{name: "ErrTypeMismatch", typ: "track", body: `{"type":"page","userId":"u"}`, want: []Problem{{Index: 0, Field: "type"}}},
+		{name: "ErrProperties", typ: "track", body: `{"userId":"u","event":"e","properties":[1]}`, want: []Problem{{Index: 0, Field: "properties"}}},
+		{name: "ErrBadTime", typ: "track", body: `{"userId":"u","event":"e","timestamp":"yesterday"}`, want: []Problem{{Index: 0}}},
+		{name: "ErrBatchEnvelope", typ: "batch", body: `[{"type":"track"}]`, want: []Problem{{Index: -1}}},
+		{name: "ErrBatchMissing", typ: "batch", body: `{}`, want: []Problem{{Index: -1, Field: "batch"}}},
+		{name: "ErrBatchItems", typ: "batch", body: `{"batch":[{"type":"track","userId":"u","event":"e"},{"userId":"u"},{"type":"nope","userId":"u"},{"type":"track","anonymousId":"a"}]}`,
+			want: []Problem{{Index: 1, Field: "type"}, {Index: 2, Field: "type"}, {Index: 3, Field: "event"}}},
+		{name: "ErrMessageTooLarge", typ: "track", body: `{"userId":"u","event":"e","properties":{"x":"` + strings.Repeat("x", MaxMessageBytes) + `"}}`, want: []Problem{{Index: 0}}, tooLarge: true},
+		{name: "ErrBatchItemTooLarge", typ: "batch", body: `{"batch":[{"type":"track","userId":"u","event":"e","properties":{"x":"` + strings.Repeat("x", MaxMessageBytes) + `"}}]}`, want: []Problem{{Index: 0}}, tooLarge: true},
+		{name: "ErrBatchTooLarge", typ: "batch", body: `{"batch":[` + strings.Repeat(`{"type":"track","userId":"u","event":"e"},`, MaxBatchBytes/40) + `{}]}`, want: []Problem{{Index: -1}}, tooLarge: true},
+		{name: "ErrUnknownCall", typ: "purchase", body: `{}`, want: []Problem{{Index: -1}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Decode(tt.typ, []byte(tt.body))
+			if len(r.Problems) != len(tt.want) {
+				t.Fatalf("problems %v, want %d", r.Problems, len(tt.want))
+			}
+			for i, p := range r.Problems {
+				if p.Index != tt.want[i].Index || p.Field != tt.want[i].Field || p.Reason == "" {
+					t.Errorf("problem %d = %+v, want index %d field %q", i, p, tt.want[i].Index, tt.want[i].Field)
+				}
+			}
+			if r.TooLarge() != tt.tooLarge {
+				t.Errorf("TooLarge = %v", r.TooLarge())
+			}
+			if len(tt.want) == 0 && len(r.Messages) != tt.n {
+				t.Errorf("%d messages, want %d", len(r.Messages), tt.n)
+			}
+		})
+	}
+}
+
+func TestDecode_Fields(t *testing.T) {
+	body := `{"batch":[{"type":"track","userId":"u1","anonymousId":"a1","event":"Order Completed","messageId":"m-1",
+		"originalTimestamp":"2024-05-01T12:00:00.000Z","properties":{"revenue":12.5},
+		"context":{"ip":"203.0.113.7","userAgent":"UA","groupId":7,"campaign":{"name":"spring","source":"google","medium":"cpc"},
+		"page":{"url":"https://x.test/?gclid=abc","referrer":"https://google.com/"}}}],
+		"sentAt":"2024-05-01T12:00:10Z","writeKey":"k"}`
+	r := Decode("batch", []byte(body))
+	if len(r.Problems) > 0 {
+		t.Fatal(r.Problems)
+	}
+	m := r.Messages[0]
+	if r.WriteKey != "k" || m.MessageID != "m-1" || m.Context.GroupID != "7" || m.Context.Campaign.Medium != "cpc" ||
+		m.Context.Page.URL != "https://x.test/?gclid=abc" || m.Context.IP != "203.0.113.7" {
+		t.Errorf("decoded %+v", m)
+	}
+	// The client's clock is 10 s ahead of the server's: sentAt 12:00:10
+	// arrives at 11:59:00 by the server, so the event happened at 11:58:50.
+	recv := time.Date(2024, 5, 1, 11, 59, 0, 0, time.UTC)
+	if got, want := m.EventTime(recv), time.Date(2024, 5, 1, 11, 58, 50, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("EventTime = %v, want %v", got, want)
+	}
+	var props map[string]float64
+	if err := json.Unmarshal(m.Properties, &props); err != nil || props["revenue"] != 12.5 {
+		t.Errorf("properties %s", m.Properties)
+	}
+}
+
+func TestMessage_EventTime(t *testing.T) {
+	recv := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ts := recv.Add(-time.Hour)
+	if got := (&Message{}).EventTime(recv); !got.Equal(recv) {
+		t.Errorf("no timestamp: %v", got)
+	}
+	if got := (&Message{Timestamp: ts}).EventTime(recv); !got.Equal(ts) {
+		t.Errorf("no sentAt: %v", got)
+	}
+	if got := (&Message{Timestamp: ts, SentAt: ts.Add(time.Minute)}).EventTime(recv); !got.Equal(recv.Add(-time.Minute)) {
+		t.Errorf("skew: %v", got)
+	}
+}
+
+// FuzzDecode checks that no input makes the decoder panic, that accepted
+// messages are valid, and that a request is either accepted or refused.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"batch":[{"type":"track","userId":"u","event":"e","context":{"campaign":{"source":"g"}}}],"sentAt":"2024-01-01T00:00:00Z"}`,
+		`{"batch":[{"type":"identify","userId":1,"traits":{"email":"a@b.c"}},{"type":"group","userId":"u","groupId":"g"}]}`,
+		`{"batch":[{"type":"alias","userId":"u","previousId":"p"},{"type":"page","anonymousId":"a","timestamp":"2024-01-01 00:00:00"}]}`,
+		`{"batch":null}`, `{"batch":[null]}`, `[]`, `{"userId":"u","event":"e"}`, `{"context":null,"userId":-1e9}`,
+		`{"timestamp":"0000-01-01T00:00:00Z","userId":"u"}`, "\x00", `{"batch":[{"type":"TRACK","userId":"u","event":"e"}]}`,
+	} {
+		f.Add("batch", []byte(s))
+		f.Add("track", []byte(s))
+	}
+	f.Add("batch", []byte(`{"batch":[{"type":"page","anonymousId":"a"}],"writeKey":"k","sentAt":null,"x":[1,{"y":"]"}]}`))
+	f.Add("batch", []byte(`{"batch":[{"type":"page","anonymousId":"a\"]"}] } x`))
+	f.Fuzz(func(t *testing.T, typ string, body []byte) {
+		r := Decode(typ, body)
+		if typ == "batch" && len(r.Problems) == 0 {
+			// The hand-written envelope splitter agrees with encoding/json.
+			if !json.Valid(body) {
+				t.Fatalf("accepted invalid JSON %q", body)
+			}
+			var env struct{ Batch []json.RawMessage }
+			if err := json.Unmarshal(body, &env); err != nil || len(env.Batch) != len(r.Messages) {
+				t.Fatalf("encoding/json sees %d messages (%v), Decode %d", len(env.Batch), err, len(r.Messages))
+			}
+		}
+		if len(r.Problems) > 0 {
+			return
+		}
+		for _, m := range r.Messages {
+			if !IsType(m.Type) || (m.UserID == "" && m.AnonymousID == "") {
+				t.Fatalf("accepted an invalid message %+v", m)
+			}
+			_ = m.EventTime(time.Now())
+		}
+	})
+}
