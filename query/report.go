@@ -204,27 +204,23 @@ func RunReport(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business,
 	if rep.By == nil {
 		rep.By = []string{}
 	}
-	rows, err := reportRows(ctx, db, d, biz, req.By, from, to)
+	rows, total, err := reportRows(ctx, db, d, biz, req.By, from, to)
 	if err != nil {
 		return nil, err
 	}
 	if rows != nil {
 		rep.Rows = rows
 	}
-	total, err := reportRows(ctx, db, d, biz, nil, from, to)
-	if err != nil {
-		return nil, err
-	}
-	rep.Total = total[0]
+	rep.Total = total
 	if req.Compare {
 		days := int(to.Sub(from).Hours()/24+0.5) + 1
 		pTo := from.AddDate(0, 0, -1)
 		pFrom := pTo.AddDate(0, 0, -(days - 1))
-		prev, err := reportRows(ctx, db, d, biz, nil, pFrom, pTo)
+		_, prev, err := reportRows(ctx, db, d, biz, nil, pFrom, pTo)
 		if err != nil {
 			return nil, err
 		}
-		rep.Previous = &prev[0]
+		rep.Previous = &prev
 		rep.PreviousFrom, rep.PreviousTo = pFrom.Format(time.DateOnly), pTo.Format(time.DateOnly)
 	}
 	return rep, nil
@@ -238,60 +234,74 @@ func civil(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// reportRows runs the report query for dims over the local dates [from, to].
-func reportRows(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, dims []string, from, to time.Time) ([]ReportRow, error) {
+// reportRows runs the report query for dims over the local dates [from,
+// to] and returns its rows and its total.
+func reportRows(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, dims []string, from, to time.Time) ([]ReportRow, ReportRow, error) {
+	var total ReportRow
 	loc := biz.Location()
 	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc).UTC()
 	end := time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, loc).UTC()
 	q, args, err := buildReportSQL(d, biz, dims, start, end, from, to)
 	if err != nil {
-		return nil, err
+		return nil, total, err
 	}
 	rs, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("query: report: %w", err)
+		return nil, total, fmt.Errorf("query: report: %w", err)
 	}
 	defer rs.Close()
 	var out []ReportRow
 	var missing float64
 	for rs.Next() {
 		var r ReportRow
-		dest := make([]any, 0, len(dims)+len(reportMetrics))
-		var period time.Time
-		for _, dim := range dims {
-			switch dim {
-			case "channel":
-				dest = append(dest, &r.Channel)
-			case "source":
-				dest = append(dest, &r.Source)
-			case "campaign":
-				dest = append(dest, &r.Campaign)
-			default:
+		// Dimensions are NULL on the total row.
+		texts := make([]sql.NullString, len(dims))
+		var period sql.NullTime
+		dest := make([]any, 0, len(dims)+1+len(reportMetrics))
+		for i, dim := range dims {
+			if isTimeDim(dim) {
 				dest = append(dest, &period)
+			} else {
+				dest = append(dest, &texts[i])
 			}
 		}
+		var isTotal int
 		var impressions, clicks, visitors, leads, mqls, sqls, customers, miss float64
-		dest = append(dest, &impressions, &clicks, &r.Cost, &visitors, &leads, &mqls, &sqls, &customers, &r.Revenue, &miss)
+		dest = append(dest, &isTotal, &impressions, &clicks, &r.Cost, &visitors, &leads, &mqls, &sqls, &customers, &r.Revenue, &miss)
 		if err := rs.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("query: report: %w", err)
+			return nil, total, fmt.Errorf("query: report: %w", err)
 		}
-		if !period.IsZero() {
-			r.Period = period.Format(time.DateOnly)
+		for i, dim := range dims {
+			switch dim {
+			case "channel":
+				r.Channel = texts[i].String
+			case "source":
+				r.Source = texts[i].String
+			case "campaign":
+				r.Campaign = texts[i].String
+			}
+		}
+		if period.Valid {
+			r.Period = period.Time.Format(time.DateOnly)
 		}
 		r.Impressions, r.Clicks, r.Visitors = int64(impressions), int64(clicks), int64(visitors)
 		r.Leads, r.MQLs, r.SQLs, r.NewCustomers = int64(leads), int64(mqls), int64(sqls), int64(customers)
 		r.Cost, r.Revenue = round4(r.Cost), round4(r.Revenue)
 		missing += miss
 		r.derive(biz.ReportStages.SQL != "")
-		out = append(out, r)
+		if isTotal == 1 {
+			total = r
+		} else {
+			out = append(out, r)
+		}
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("query: report: %w", err)
+		return nil, total, fmt.Errorf("query: report: %w", err)
 	}
 	if missing > 0 {
-		return nil, missingFX(ctx, db, biz, from, to)
+		return nil, total, missingFX(ctx, db, biz, from, to)
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // round4 rounds money to the four decimals the store keeps, hiding float

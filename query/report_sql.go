@@ -220,6 +220,13 @@ func buildReportSQL(d Dialect, biz *bowtie.Business, dims []string, from, to tim
 			cols = append(cols, expr+" AS "+dim)
 			group = append(group, expr)
 		}
+		// One pass yields the rows and the total: the empty grouping set
+		// aggregates over everything, so distinct counts stay exact.
+		if len(group) > 0 {
+			cols = append(cols, "grouping("+group[0]+") AS total_row")
+		} else {
+			cols = append(cols, "1 AS total_row")
+		}
 		for _, m := range reportMetrics {
 			if e, ok := s.metrics[m]; ok {
 				cols = append(cols, "CAST("+e+" AS DOUBLE) AS "+m)
@@ -229,21 +236,26 @@ func buildReportSQL(d Dialect, biz *bowtie.Business, dims []string, from, to tim
 		}
 		q := "SELECT " + strings.Join(cols, ", ") + " FROM " + s.from
 		if len(group) > 0 {
-			q += " GROUP BY " + strings.Join(group, ", ")
+			q += " GROUP BY GROUPING SETS ((" + strings.Join(group, ", ") + "), ())"
 		}
 		selects = append(selects, q)
 	}
 
 	var outer []string
 	outer = append(outer, dims...)
+	if len(dims) > 0 {
+		outer = append(outer, "total_row")
+	} else {
+		outer = append(outer, "1 AS total_row")
+	}
 	for _, m := range reportMetrics {
 		outer = append(outer, "coalesce(sum("+m+"), 0) AS "+m)
 	}
 	q := "-- query.RunReport\nWITH " + strings.Join(ctes, ",\n") + "\nSELECT " + strings.Join(outer, ", ") +
 		" FROM (\n" + strings.Join(selects, "\nUNION ALL\n") + "\n) x"
 	if len(dims) > 0 {
-		q += " GROUP BY " + strings.Join(dims, ", ")
-		var order []string
+		q += " GROUP BY total_row, " + strings.Join(dims, ", ")
+		order := []string{"total_row"}
 		for _, dim := range dims {
 			if isTimeDim(dim) {
 				order = append(order, dim)
