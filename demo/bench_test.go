@@ -31,13 +31,19 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	for _, biz := range []string{"b2b", "b2c"} {
 		b.Run("duckdb/"+biz, func(b *testing.B) {
-			bench(b, biz, events, func() bowtie.Store {
-				s, err := duckdb.Open(filepath.Join(b.TempDir(), "bench.duckdb"))
+			var path string
+			n := bench(b, biz, events, func() bowtie.Store {
+				path = filepath.Join(b.TempDir(), "bench.duckdb")
+				s, err := duckdb.Open(path)
 				if err != nil {
 					b.Fatal(err)
 				}
 				return s
 			})
+			// The size of the last file once closed, per event.
+			if fi, err := os.Stat(path); err == nil && n > 0 {
+				b.ReportMetric(float64(fi.Size())/float64(n), "file-bytes/event")
+			}
 		})
 		b.Run("discard/"+biz, func(b *testing.B) {
 			bench(b, biz, events, func() bowtie.Store { return &discard{} })
@@ -45,7 +51,9 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 }
 
-func bench(b *testing.B, biz string, events int, open func() bowtie.Store) {
+// bench generates b.N times and returns the number of events of the last
+// run.
+func bench(b *testing.B, biz string, events int, open func() bowtie.Store) int64 {
 	var written, rows int64
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
@@ -69,6 +77,7 @@ func bench(b *testing.B, biz string, events int, open func() bowtie.Store) {
 	b.ReportMetric(float64(written)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
 	b.ReportMetric(float64(written)/float64(b.N), "events")
+	return written / int64(b.N)
 }
 
 // discard is a store that reads every row and keeps nothing: it measures

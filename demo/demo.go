@@ -8,7 +8,9 @@
 // (B2C) is derived from a random stream seeded by the seed and that entity's
 // index alone. Each table's pass re-derives the small per-entity plan it
 // needs instead of keeping it, so memory does not grow with the number of
-// events; the same seed and options give the same rows in the same order.
+// events; the same seed and options give the same rows in the same order
+// (the DuckDB store may keep them in another order: it inserts on several
+// threads).
 package demo
 
 import (

@@ -13,9 +13,17 @@ import (
 	duck "github.com/duckdb/duckdb-go/v2"
 )
 
-// batch is a bowtie.Batch: one staging table and one appender per canonical
-// table, all on one connection. Commit moves every table's staged rows in a
-// single transaction; Rollback (or a failed Commit) drops the staging tables.
+// batch is a bowtie.Batch, all on one connection.
+//
+// Upsert mode: one staging table and one appender per canonical table.
+// Commit moves every table's staged rows in a single transaction; Rollback
+// (or a failed Commit) drops the staging tables.
+//
+// Append mode: one directAppender per canonical table appends straight into
+// it inside an open transaction, committed every appendChunk rows (all
+// tables together) and at Commit; Rollback rolls back the rows since the
+// last chunk commit.
+//
 // A batch is not safe for concurrent use.
 type batch struct {
 	s    *Store
@@ -25,6 +33,10 @@ type batch struct {
 	// staged holds the tables rows were added to, by table name.
 	staged map[string]*staging
 	done   bool
+	// Append mode: inTx is set while a transaction is open, pending counts
+	// the rows added in it.
+	inTx    bool
+	pending int64
 }
 
 // staging is one table's staging area.
@@ -35,6 +47,8 @@ type staging struct {
 	vals  []driver.Value
 	rows  int64 // rows added in total
 	chunk int64 // rows added since the last chunk move (Append mode)
+	// direct is the table's appender in Append mode (no staging table).
+	direct *directAppender
 }
 
 var _ bowtie.Batch = (*batch)(nil)
@@ -60,6 +74,9 @@ func (b *batch) Add(t bowtie.Table, row []any) error {
 	if b.done {
 		return errBatchDone
 	}
+	if b.mode == bowtie.Append {
+		return b.addDirect(t, row)
+	}
 	st := b.staged[t.Name]
 	if st == nil {
 		var err error
@@ -83,10 +100,67 @@ func (b *batch) Add(t bowtie.Table, row []any) error {
 	}
 	st.rows++
 	st.chunk++
-	if b.mode == bowtie.Append && st.chunk >= appendChunk {
-		return b.moveChunk(st)
+	return nil
+}
+
+// addDirect appends row to t's table in Append mode.
+func (b *batch) addDirect(t bowtie.Table, row []any) error {
+	st := b.staged[t.Name]
+	if st == nil {
+		d, err := newDirectAppender(b.conn, t)
+		if err != nil {
+			return err
+		}
+		st = &staging{t: t, direct: d}
+		b.staged[t.Name] = st
+	}
+	if !b.inTx {
+		if _, err := b.conn.ExecContext(b.ctx, "BEGIN TRANSACTION"); err != nil {
+			return fmt.Errorf("duckdb: begin: %w", err)
+		}
+		b.inTx = true
+	}
+	if err := st.direct.add(row); err != nil {
+		return err
+	}
+	st.rows++
+	b.pending++
+	if b.pending >= appendChunk {
+		return b.commitDirect()
 	}
 	return nil
+}
+
+// commitDirect flushes every table's appender and commits the open
+// transaction (Append mode). On failure the transaction is rolled back.
+func (b *batch) commitDirect() error {
+	if !b.inTx {
+		return nil
+	}
+	for _, st := range b.ordered() {
+		if err := st.direct.flush(); err != nil {
+			b.rollbackDirect()
+			return err
+		}
+	}
+	b.inTx, b.pending = false, 0
+	if _, err := b.conn.ExecContext(b.ctx, "COMMIT"); err != nil {
+		var de *duck.Error
+		if errors.As(err, &de) && de.Type == duck.ErrorTypeConstraint {
+			return bowtie.Errorf(bowtie.EINVALID, "%v", err)
+		}
+		return fmt.Errorf("duckdb: commit: %w", err)
+	}
+	return nil
+}
+
+// rollbackDirect drops the rows of the open transaction (Append mode).
+func (b *batch) rollbackDirect() {
+	if !b.inTx {
+		return
+	}
+	b.inTx, b.pending = false, 0
+	b.conn.ExecContext(context.Background(), "ROLLBACK")
 }
 
 // stage creates t's staging table with the loose column types rows are
@@ -130,22 +204,6 @@ func (st *staging) closeAppender() error {
 	return nil
 }
 
-// moveChunk moves st's staged rows in Append mode and empties the staging
-// table; the next Add reopens the appender.
-func (b *batch) moveChunk(st *staging) error {
-	if err := st.closeAppender(); err != nil {
-		return err
-	}
-	if err := b.s.move(b.ctx, b.conn, b.mode, []stagedMove{{st.t, st.name}}); err != nil {
-		return err
-	}
-	if _, err := b.conn.ExecContext(b.ctx, "DELETE FROM "+quoteIdent(st.name)); err != nil {
-		return fmt.Errorf("duckdb: empty staging for %s: %w", st.t.Name, err)
-	}
-	st.chunk = 0
-	return nil
-}
-
 // ordered returns the staging areas in bowtie.Tables order, then any other
 // table by name, so that commits are deterministic.
 func (b *batch) ordered() []*staging {
@@ -179,16 +237,22 @@ func (b *batch) Commit() (map[string]int64, error) {
 		return nil, errBatchDone
 	}
 	defer b.end()
-	var moves []stagedMove
 	counts := map[string]int64{}
+	if b.mode == bowtie.Append {
+		if err := b.commitDirect(); err != nil {
+			return nil, err
+		}
+		for _, st := range b.staged {
+			counts[st.t.Name] = st.rows
+		}
+		return counts, nil
+	}
+	var moves []stagedMove
 	for _, st := range b.ordered() {
 		if err := st.closeAppender(); err != nil {
 			return nil, err
 		}
 		counts[st.t.Name] = st.rows
-		if b.mode == bowtie.Append && st.chunk == 0 {
-			continue // everything went in earlier chunks
-		}
 		moves = append(moves, stagedMove{st.t, st.name})
 	}
 	if err := b.s.move(b.ctx, b.conn, b.mode, moves); err != nil {
@@ -206,11 +270,28 @@ func (b *batch) Rollback() error {
 	return nil
 }
 
-// end closes the appenders, drops the staging tables and releases the
-// connection. It runs with a fresh context so that a cancelled import still
-// cleans up; staging tables left by a crash are dropped by the next Open.
+// end closes the appenders, drops the staging tables (Upsert mode) or rolls
+// back the uncommitted rows (Append mode) and releases the connection. It
+// runs with a fresh context so that a cancelled import still cleans up;
+// staging tables left by a crash are dropped by the next Open.
 func (b *batch) end() {
 	b.done = true
+	if b.mode == bowtie.Append {
+		// Closing an appender flushes what DuckDB still buffers (after a
+		// failed flush, the rows that failed): do it inside a transaction
+		// that is rolled back, so that nothing uncommitted is stored.
+		if !b.inTx && len(b.staged) > 0 {
+			if _, err := b.conn.ExecContext(context.Background(), "BEGIN TRANSACTION"); err == nil {
+				b.inTx = true
+			}
+		}
+		for _, st := range b.staged {
+			st.direct.close()
+		}
+		b.rollbackDirect()
+		b.conn.Close()
+		return
+	}
 	for _, st := range b.staged {
 		if st.app != nil {
 			st.app.Close()

@@ -27,13 +27,15 @@ type Store struct {
 	conn *duck.Connector
 	path string
 	seq  atomic.Int64
+	// feeds are the Append writes in progress (append_source.go).
+	feeds feeds
 }
 
 var _ bowtie.Store = (*Store)(nil)
 
-// appendChunk is how many rows Append mode stages before moving them into
-// the target table.
-const appendChunk = 2_000_000
+// appendChunk is how many rows Append mode appends (over all tables of a
+// batch) before it commits them.
+var appendChunk int64 = 2_000_000
 
 // Open opens (creating if needed) the store at path and applies pending
 // migrations. An empty path or ":memory:" opens a private in-memory store.
@@ -176,11 +178,15 @@ func stagingType(t bowtie.FieldType) string {
 	}
 }
 
-// Write implements bowtie.Store on top of a Batch: rows are appended to a
-// staging table and then moved into t's table with one INSERT: in Upsert
-// mode once, inside a transaction, after the RowSource has finished without
-// error; in Append mode every appendChunk rows.
+// Write implements bowtie.Store on top of a Batch. In Upsert mode rows are
+// appended to a staging table and then moved into t's table with one INSERT
+// inside a transaction, after the RowSource has finished without error. In
+// Append mode they are appended straight into t's table and committed every
+// appendChunk rows.
 func (s *Store) Write(ctx context.Context, t bowtie.Table, mode bowtie.WriteMode, rows bowtie.RowSource) (int64, error) {
+	if mode == bowtie.Append {
+		return s.writeAppend(ctx, t, rows)
+	}
 	b, err := s.begin(ctx, mode)
 	if err != nil {
 		return 0, err
