@@ -161,3 +161,6 @@ func group(s string) string {
 	}
 	return b.String()
 }
+
+// FormatCount formats n with thousands separators: 1,234,567.
+func FormatCount(n int64) string { return group(strconv.FormatInt(n, 10)) }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/query"
 )
 
 func init() {
@@ -53,9 +54,9 @@ func runChannels(ctx context.Context, env *Env, args []string) error {
 	for _, t := range []string{"events", "people", "accounts"} {
 		n := changed[t]
 		total += n
-		fmt.Fprintf(env.Stdout, "%s: %s %s changed channel\n", t, importCount(n), importNoun(n, "row", "rows"))
+		fmt.Fprintf(env.Stdout, "%s: %s %s changed channel\n", t, query.FormatCount(n), importNoun(n, "row", "rows"))
 	}
-	fmt.Fprintf(env.Stdout, "%s %s changed channel in all\n", importCount(total), importNoun(total, "row", "rows"))
+	fmt.Fprintf(env.Stdout, "%s %s changed channel in all\n", query.FormatCount(total), importNoun(total, "row", "rows"))
 	return nil
 }
 

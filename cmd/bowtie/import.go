@@ -15,6 +15,7 @@ import (
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/importer"
+	"github.com/bowtie-analytics/bowtie/query"
 )
 
 func init() {
@@ -153,18 +154,18 @@ func printImportResult(env *Env, res *importer.Result, path, rejectsPath string,
 		verb = "would import"
 	}
 	for i, t := range res.Tables {
-		line := fmt.Sprintf("%s %s %s into %s", verb, importCount(t.Rows), importNoun(t.Rows, "row", "rows"), t.Table)
+		line := fmt.Sprintf("%s %s %s into %s", verb, query.FormatCount(t.Rows), importNoun(t.Rows, "row", "rows"), t.Table)
 		if i == 0 && len(res.Skipped) > 0 {
 			var parts []string
 			for _, s := range res.Skipped {
-				parts = append(parts, fmt.Sprintf("%s skipped %s", importCount(int64(s.N)), s.Reason))
+				parts = append(parts, fmt.Sprintf("%s skipped %s", query.FormatCount(int64(s.N)), s.Reason))
 			}
 			line += " (" + strings.Join(parts, ", ") + ")"
 		}
 		fmt.Fprintln(env.Stdout, line)
 	}
 	if rejectsPath != "" {
-		fmt.Fprintf(env.Stdout, "rejected %s bad %s: written to %s\n", importCount(int64(res.Rejected)), importNoun(int64(res.Rejected), "row", "rows"), rejectsPath)
+		fmt.Fprintf(env.Stdout, "rejected %s bad %s: written to %s\n", query.FormatCount(int64(res.Rejected)), importNoun(int64(res.Rejected), "row", "rows"), rejectsPath)
 	}
 	if dryRun {
 		fmt.Fprintln(env.Stdout, "dry run: nothing was written")
@@ -176,24 +177,6 @@ func importNoun(n int64, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// importCount formats n with thousands separators: 1,234,567.
-func importCount(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // listPresets prints the presets with the columns each reads.
@@ -328,7 +311,7 @@ func (p *progressBar) update(pr importer.Progress) {
 		}
 		pct = fmt.Sprintf("%3.0f%%", frac*100)
 	}
-	amount := importCount(pr.Done) + " rows"
+	amount := query.FormatCount(pr.Done) + " rows"
 	if pr.Unit == "bytes" {
 		amount = importBytes(pr.Done)
 		if pr.Total > 0 {
@@ -337,9 +320,9 @@ func (p *progressBar) update(pr importer.Progress) {
 	}
 	rate := ""
 	if secs := now.Sub(p.phaseStart).Seconds(); secs > 0.2 {
-		rate = fmt.Sprintf("  %s rows/s", importCount(int64(float64(pr.Records)/secs)))
+		rate = fmt.Sprintf("  %s rows/s", query.FormatCount(int64(float64(pr.Records)/secs)))
 	}
-	fmt.Fprintf(p.w, "\r%s [%s] %s  %s  %s rows%s\x1b[K", pr.Phase, bar, pct, amount, importCount(pr.Records), rate)
+	fmt.Fprintf(p.w, "\r%s [%s] %s  %s  %s rows%s\x1b[K", pr.Phase, bar, pct, amount, query.FormatCount(pr.Records), rate)
 	p.drawn = true
 }
 
