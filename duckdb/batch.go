@@ -3,7 +3,6 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sort"
@@ -41,13 +40,11 @@ type batch struct {
 
 // staging is one table's staging area.
 type staging struct {
-	t     bowtie.Table
-	name  string
-	app   *duck.Appender // nil between an Append-mode chunk move and the next row
-	vals  []driver.Value
-	rows  int64 // rows added in total
-	chunk int64 // rows added since the last chunk move (Append mode)
-	// direct is the table's appender in Append mode (no staging table).
+	t    bowtie.Table
+	name string
+	rows int64 // rows added in total
+	// direct appends to the staging table (Upsert) or straight into the
+	// canonical table (Append).
 	direct *directAppender
 }
 
@@ -84,22 +81,10 @@ func (b *batch) Add(t bowtie.Table, row []any) error {
 			return err
 		}
 	}
-	if len(row) != len(st.t.Fields) {
-		return fmt.Errorf("duckdb: %s row has %d values, want %d", t.Name, len(row), len(st.t.Fields))
-	}
-	if st.app == nil {
-		if err := b.openAppender(st); err != nil {
-			return err
-		}
-	}
-	for i, v := range row {
-		st.vals[i] = v
-	}
-	if err := st.app.AppendRow(st.vals...); err != nil {
-		return fmt.Errorf("duckdb: append to %s: %w", t.Name, err)
+	if err := st.direct.add(row); err != nil {
+		return err
 	}
 	st.rows++
-	st.chunk++
 	return nil
 }
 
@@ -174,34 +159,15 @@ func (b *batch) stage(t bowtie.Table) (*staging, error) {
 	if _, err := b.conn.ExecContext(b.ctx, "CREATE TABLE "+quoteIdent(name)+" ("+strings.Join(cols, ", ")+")"); err != nil {
 		return nil, fmt.Errorf("duckdb: create staging for %s: %w", t.Name, err)
 	}
-	st := &staging{t: t, name: name, vals: make([]driver.Value, len(t.Fields))}
+	// The staging table has t's fields with loose types; the chunk filler
+	// reads the column types from the table itself.
+	d, err := newDirectAppender(b.conn, bowtie.Table{Name: name, Kind: t.Kind, Fields: t.Fields})
+	if err != nil {
+		return nil, err
+	}
+	st := &staging{t: t, name: name, direct: d}
 	b.staged[t.Name] = st
 	return st, nil
-}
-
-func (b *batch) openAppender(st *staging) error {
-	err := b.conn.Raw(func(dc any) error {
-		a, err := duck.NewAppenderFromConn(dc.(driver.Conn), "", st.name)
-		st.app = a
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("duckdb: appender for %s: %w", st.t.Name, err)
-	}
-	return nil
-}
-
-// closeAppender flushes st's appender.
-func (st *staging) closeAppender() error {
-	if st.app == nil {
-		return nil
-	}
-	err := st.app.Close()
-	st.app = nil
-	if err != nil {
-		return fmt.Errorf("duckdb: append to %s: %w", st.t.Name, err)
-	}
-	return nil
 }
 
 // ordered returns the staging areas in bowtie.Tables order, then any other
@@ -249,9 +215,10 @@ func (b *batch) Commit() (map[string]int64, error) {
 	}
 	var moves []stagedMove
 	for _, st := range b.ordered() {
-		if err := st.closeAppender(); err != nil {
+		if err := st.direct.flush(); err != nil {
 			return nil, err
 		}
+		st.direct.close()
 		counts[st.t.Name] = st.rows
 		moves = append(moves, stagedMove{st.t, st.name})
 	}
@@ -293,10 +260,7 @@ func (b *batch) end() {
 		return
 	}
 	for _, st := range b.staged {
-		if st.app != nil {
-			st.app.Close()
-			st.app = nil
-		}
+		st.direct.close()
 		b.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+quoteIdent(st.name))
 	}
 	b.conn.Close()
