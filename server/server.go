@@ -162,6 +162,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/api/v1/workspaces", s.only(s.api(s.handleWorkspaces)))
 	s.mux.HandleFunc("/api/v1/report", s.only(s.api(s.handleReport)))
 	s.mux.HandleFunc("/api/v1/report/columns", s.only(s.api(s.handleColumns)))
+	s.mux.HandleFunc("/api/v1/stages", s.only(s.api(s.handleStages())))
+	s.mux.HandleFunc("/api/v1/sales", s.only(s.api(s.handleSales())))
+	s.mux.HandleFunc("/api/v1/retention", s.only(s.api(s.handleRetention())))
+	s.mux.HandleFunc("/api/v1/activity", s.only(s.api(s.handleActivity())))
+	s.mux.HandleFunc("/api/v1/funnel", s.only(s.api(s.handleFunnel())))
 	s.mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, bowtie.Errorf(bowtie.ENOTFOUND, "no API endpoint %s: see docs/api.md", r.URL.Path))
 	}))

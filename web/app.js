@@ -1,13 +1,19 @@
-// The Acquisition & ROI dashboard: workspace and date range in the URL,
-// KPI tiles, the spend/revenue chart and the channel table, all from
-// GET /api/v1/report. No figure is computed here except the change
-// against the previous period.
+// The dashboard: workspace, date range and view in the URL. The
+// Acquisition & ROI view (KPI tiles, the spend/revenue chart and the
+// channel table, all from GET /api/v1/report) is drawn here; the Funnels
+// and Retention views by funnels.js and retention.js. No figure is
+// computed here except the change against the previous period.
 
 import { getJSON, url } from './api.js';
 import * as dates from './dates.js';
 import { renderTiles } from './tiles.js';
 import { renderTable } from './table.js';
 import { renderChart } from './chart.js';
+import { loadFunnels } from './funnels.js';
+import { loadRetention } from './retention.js';
+
+/** VIEWS are the dashboard's views: the page title of each. */
+const VIEWS = { roi: 'Acquisition & ROI', funnels: 'Funnels', retention: 'Retention' };
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,7 +26,39 @@ const state = {
   sort: { key: 'cost', dir: 'desc' },
   report: null, // the last by=channel report
   seq: 0, // the latest load; older answers are dropped
+  view: 'roi',
+  // The options of the Funnels and Retention views.
+  funnel: { mode: 'cohort', by: 'channel' },
+  retention: { mode: 'on', grain: 'week' },
 };
+
+/** viewParams are the view's own URL parameters. */
+function viewParams() {
+  switch (state.view) {
+    case 'funnels':
+      return { view: 'funnels', mode: state.funnel.mode, by: state.funnel.by || 'none' };
+    case 'retention':
+      return { view: 'retention', mode: state.retention.mode, grain: state.retention.grain };
+  }
+  return {};
+}
+
+/** showView shows the selected view and marks its tab. */
+function showView() {
+  for (const v of Object.keys(VIEWS)) {
+    $('view-' + v).hidden = v !== state.view;
+  }
+  for (const a of document.querySelectorAll('.tab[data-view]')) {
+    if (a.dataset.view === state.view) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  $('title').textContent = VIEWS[state.view];
+  document.title = VIEWS[state.view] + ' · bowtie';
+  for (const b of document.querySelectorAll('[data-funnel-mode]')) b.setAttribute('aria-pressed', String(b.dataset.funnelMode === state.funnel.mode));
+  for (const b of document.querySelectorAll('[data-retention-mode]')) b.setAttribute('aria-pressed', String(b.dataset.retentionMode === state.retention.mode));
+  $('funnel-by').value = state.funnel.by;
+  $('retention-grain').value = state.retention.grain;
+}
 
 /** grainFor picks the chart's time grain: weeks under ~4 months, else months. */
 function grainFor(from, to) {
@@ -69,6 +107,13 @@ function syncControls() {
   if (state.workspaces.length > 1) q.set('workspace', state.ws.name);
   if (state.from) q.set('from', state.from);
   if (state.to) q.set('to', state.to);
+  // The tabs keep the workspace and the dates.
+  for (const a of document.querySelectorAll('.tab[data-view]')) {
+    const t = new URLSearchParams(q);
+    if (a.dataset.view !== 'roi') t.set('view', a.dataset.view);
+    a.href = './' + (t.toString() ? '?' + t.toString() : '');
+  }
+  for (const [k, v] of Object.entries(viewParams())) q.set(k, v);
   history.replaceState(null, '', '?' + q.toString());
 }
 
@@ -83,6 +128,26 @@ async function load() {
   $('main').setAttribute('aria-busy', 'true');
   document.body.dataset.state = 'loading';
   clearError();
+  if (state.view !== 'roi') {
+    try {
+      const params = { workspace: ws.name, from: state.from, to: state.to };
+      const current = () => seq === state.seq;
+      const shown = state.view === 'funnels'
+        ? await loadFunnels(params, state.funnel, current)
+        : await loadRetention(params, state.retention, current);
+      if (!current()) return;
+      state.from = shown.from;
+      state.to = shown.to;
+      syncControls();
+      $('subtitle').textContent = shown.subtitle;
+      footer(ws);
+      $('main').setAttribute('aria-busy', 'false');
+      document.body.dataset.state = 'ready';
+    } catch (err) {
+      if (seq === state.seq) showError(err);
+    }
+    return;
+  }
   try {
     // The first visit may have no dates: the server's default (the last
     // 90 days of data) then fills them in.
@@ -109,13 +174,17 @@ async function load() {
     $('chart-sub').textContent = `By ${grain} · ${currency}`;
     renderChart($('chart'), $('chart-data'), series, grain, currency);
 
-    const data = ws.data ? `data from ${dates.range(ws.data.from, ws.data.to)}` : 'no data yet';
-    $('foot').textContent = `${ws.name} · ${ws.preset.toUpperCase()} · figures in ${ws.currency} · days cut in ${ws.time_zone} · ${data}`;
+    footer(ws);
     $('main').setAttribute('aria-busy', 'false');
     document.body.dataset.state = 'ready';
   } catch (err) {
     if (seq === state.seq) showError(err);
   }
+}
+
+function footer(ws) {
+  const data = ws.data ? `data from ${dates.range(ws.data.from, ws.data.to)}` : 'no data yet';
+  $('foot').textContent = `${ws.name} · ${ws.preset.toUpperCase()} · figures in ${ws.currency} · days cut in ${ws.time_zone} · ${data}`;
 }
 
 function drawTable() {
@@ -154,6 +223,28 @@ function bind() {
   $('from').addEventListener('change', onDate);
   $('to').addEventListener('change', onDate);
   $('range').addEventListener('submit', (e) => e.preventDefault());
+  for (const b of document.querySelectorAll('[data-funnel-mode]')) {
+    b.addEventListener('click', () => {
+      state.funnel.mode = b.dataset.funnelMode;
+      showView();
+      load();
+    });
+  }
+  for (const b of document.querySelectorAll('[data-retention-mode]')) {
+    b.addEventListener('click', () => {
+      state.retention.mode = b.dataset.retentionMode;
+      showView();
+      load();
+    });
+  }
+  $('funnel-by').addEventListener('change', (e) => {
+    state.funnel.by = e.target.value;
+    load();
+  });
+  $('retention-grain').addEventListener('change', (e) => {
+    state.retention.grain = e.target.value;
+    load();
+  });
   $('workspace').addEventListener('change', (e) => {
     state.ws = state.workspaces.find((w) => w.name === e.target.value) || state.workspaces[0];
     state.from = state.to = '';
@@ -161,7 +252,24 @@ function bind() {
   });
 }
 
+/** readView takes the view and its options from the URL. */
+function readView(q) {
+  const view = q.get('view');
+  state.view = Object.hasOwn(VIEWS, view || '') ? view : 'roi';
+  const pick = (v, allowed, dflt) => (allowed.includes(v) ? v : dflt);
+  if (state.view === 'funnels') {
+    state.funnel.mode = pick(q.get('mode'), ['cohort', 'period'], 'cohort');
+    const by = q.get('by');
+    state.funnel.by = by === 'none' ? '' : pick(by, ['channel', 'source', 'campaign'], 'channel');
+  } else if (state.view === 'retention') {
+    state.retention.mode = pick(q.get('mode'), ['on', 'on_or_after'], 'on');
+    state.retention.grain = pick(q.get('grain'), ['day', 'week', 'month'], 'week');
+  }
+}
+
 async function init() {
+  readView(new URLSearchParams(location.search));
+  showView();
   bind();
   try {
     const [wsRes, colRes] = await Promise.all([getJSON('api/v1/workspaces'), getJSON('api/v1/report/columns')]);
