@@ -3,10 +3,8 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -16,21 +14,21 @@ import (
 )
 
 // IngestSink is the ingest.Sink of the embedded store. It owns one
-// connection and an appender on the events table. A commit is one
-// transaction on that connection: the events are appended (the appender
-// joins the open transaction), then the people, accounts and identities
-// updates run, then COMMIT. DuckDB writes the transaction to its WAL and
-// syncs the WAL to disk before COMMIT returns (docs/ingest.md says how this
-// was checked), so a Write that returned nil is durable; a failed one
-// leaves nothing behind.
+// connection and a directAppender (append.go: DuckDB data chunks filled
+// from Go, one cgo call per 2048 rows) on the events table. A commit is one
+// transaction on that connection: BEGIN, the events are appended (the
+// appender joins the open transaction) and flushed, then the people,
+// accounts and identities updates run, then COMMIT. DuckDB writes the
+// transaction to its WAL and syncs the WAL to disk before COMMIT returns
+// (docs/ingest.md says how this was checked), so a Write that returned nil
+// is durable; a failed one rolls back and leaves nothing behind.
 type IngestSink struct {
 	s *Store
 
-	mu      sync.Mutex // serialises Write and Close
-	conn    *sql.Conn
-	app     *duck.Appender // nil after a failure, until the next Write
-	revenue int            // index of events.revenue, a DECIMAL(18,4)
-	props   int            // index of events.properties, a JSON
+	mu     sync.Mutex // serialises Write and Close
+	conn   *sql.Conn
+	events bowtie.Table
+	app    *directAppender // nil after a failure, until the next Write
 }
 
 var _ ingest.Sink = (*IngestSink)(nil)
@@ -51,16 +49,8 @@ func (s *Store) IngestSink(ctx context.Context) (*IngestSink, error) {
 		conn.Close()
 		return nil, err
 	}
-	k := &IngestSink{s: s, conn: conn, revenue: -1, props: -1}
 	events, _ := bowtie.TableByKind("events")
-	for i, f := range events.Fields {
-		switch f.Name {
-		case "revenue":
-			k.revenue = i
-		case "properties":
-			k.props = i
-		}
-	}
+	k := &IngestSink{s: s, conn: conn, events: events}
 	if err := k.openAppender(); err != nil {
 		conn.Close()
 		return nil, err
@@ -69,22 +59,31 @@ func (s *Store) IngestSink(ctx context.Context) (*IngestSink, error) {
 }
 
 func (k *IngestSink) openAppender() error {
-	return k.conn.Raw(func(dc any) error {
-		a, err := duck.NewAppenderFromConn(dc.(driver.Conn), "", "events")
-		if err != nil {
-			return fmt.Errorf("duckdb: ingest appender: %w", err)
-		}
-		k.app = a
-		return nil
-	})
+	a, err := newDirectAppender(k.conn, k.events)
+	if err != nil {
+		return fmt.Errorf("duckdb: ingest appender: %w", err)
+	}
+	k.app = a
+	return nil
 }
 
-// dropAppender discards the appender after a failure (and the rows it
-// still buffers); the next Write opens a new one.
-func (k *IngestSink) dropAppender() {
+// dropAppender discards the appender after a failure, with the rows it
+// still holds; the next Write opens a new one. Closing a DuckDB appender
+// flushes what it buffers, so it is closed inside the open transaction
+// (inTx) or one begun for the purpose, and that transaction is rolled
+// back.
+func (k *IngestSink) dropAppender(inTx bool) {
+	ctx := context.Background()
+	if !inTx {
+		_, err := k.conn.ExecContext(ctx, "BEGIN TRANSACTION")
+		inTx = err == nil
+	}
 	if k.app != nil {
-		k.app.Close()
+		k.app.close()
 		k.app = nil
+	}
+	if inTx {
+		k.conn.ExecContext(ctx, "ROLLBACK")
 	}
 }
 
@@ -93,8 +92,7 @@ func (k *IngestSink) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.app != nil {
-		k.app.Close()
-		k.app = nil
+		k.dropAppender(false)
 	}
 	return k.conn.Close()
 }
@@ -141,46 +139,37 @@ func (k *IngestSink) Write(ctx context.Context, c *ingest.Commit) error {
 			return err
 		}
 	}
-	tx, err := k.conn.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := k.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fmt.Errorf("duckdb: begin: %w", err)
 	}
-	if err := k.write(ctx, tx, c); err != nil {
-		tx.Rollback()
-		k.dropAppender()
+	if err := k.write(ctx, c); err != nil {
+		k.dropAppender(true)
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		k.dropAppender()
+	if _, err := k.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		// Whether or not the failed COMMIT ended the transaction, the
+		// ROLLBACK leaves none open (it fails harmlessly when there is
+		// none); the appender holds no rows after its flush.
+		k.dropAppender(true)
+		var de *duck.Error
+		if errors.As(err, &de) && de.Type == duck.ErrorTypeConstraint {
+			return bowtie.Errorf(bowtie.EINVALID, "%v", err)
+		}
 		return fmt.Errorf("duckdb: commit: %w", err)
 	}
 	return nil
 }
 
-func (k *IngestSink) write(ctx context.Context, tx *sql.Tx, c *ingest.Commit) error {
-	vals := make([]driver.Value, 0, 32)
+func (k *IngestSink) write(ctx context.Context, c *ingest.Commit) error {
 	for _, row := range c.Events {
-		vals = vals[:0]
-		for i, v := range row {
-			switch {
-			case v == nil:
-			case i == k.revenue:
-				// The appender takes a DECIMAL(18,4) as its scaled integer.
-				v = int64(math.Round(v.(float64) * 1e4))
-			case i == k.props:
-				// A JSON column marshals what it gets: hand it the text as
-				// raw JSON, not as a string to quote.
-				v = json.RawMessage(v.(string))
-			}
-			vals = append(vals, v)
-		}
-		if err := k.app.AppendRow(vals...); err != nil {
+		if err := k.app.add(row); err != nil {
 			return fmt.Errorf("duckdb: append events: %w", err)
 		}
 	}
-	if err := k.app.Flush(); err != nil {
+	if err := k.app.flush(); err != nil {
 		return fmt.Errorf("duckdb: append events: %w", err)
 	}
+	tx := k.conn
 	for _, p := range c.People {
 		if _, err := tx.ExecContext(ctx, upsertPerson, p.ID, null(p.EmailHash), null(p.AccountID), null(p.Role),
 			null(p.Country), nullTime(p.FirstSeen), null(p.Properties)); err != nil {

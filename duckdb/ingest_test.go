@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -172,6 +173,20 @@ func TestIngestSink_WriteAtomic(t *testing.T) {
 		t.Fatal("the commit with an impossible head count succeeded")
 	}
 	var n int
+	s.DB().QueryRow("SELECT count(*) FROM events").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d events stored by a failed commit", n)
+	}
+	// A bad event after more than a chunk of good ones (2048 rows): the
+	// rows already handed to DuckDB roll back too.
+	badRow := &ingest.Commit{}
+	for i := range 3000 {
+		badRow.Events = append(badRow.Events, row(fmt.Sprintf("b%d", i)))
+	}
+	badRow.Events[2500][20] = `{"a":` // not JSON
+	if err := sink.Write(context.Background(), badRow); err == nil {
+		t.Fatal("the commit with malformed properties succeeded")
+	}
 	s.DB().QueryRow("SELECT count(*) FROM events").Scan(&n)
 	if n != 0 {
 		t.Fatalf("%d events stored by a failed commit", n)

@@ -62,13 +62,12 @@ func (in *Ingester) enrich(m *segment.Message, source string, recv time.Time, re
 	var clickType, clickID string
 	if pageURL != "" {
 		if u, err := url.Parse(pageURL); err == nil {
-			q := u.Query()
+			q := parseQuery(u.RawQuery)
 			if camp == (segment.Campaign{}) {
-				camp = segment.Campaign{Source: q.Get("utm_source"), Medium: q.Get("utm_medium"), Name: q.Get("utm_campaign"),
-					Term: q.Get("utm_term"), Content: q.Get("utm_content")}
+				camp = segment.Campaign{Source: q.utm[0], Medium: q.utm[1], Name: q.utm[2], Term: q.utm[3], Content: q.utm[4]}
 			}
-			for _, k := range ClickIDs {
-				if v := q.Get(k); v != "" {
+			for i, k := range ClickIDs {
+				if v := q.click[i]; v != "" {
 					clickType, clickID = k, v
 					break
 				}
@@ -310,8 +309,7 @@ func withExtras(props json.RawMessage, extra []keyValue) string {
 		}
 		b = append(b, kv.key...)
 		b = append(b, ':')
-		v, _ := json.Marshal(kv.value)
-		b = append(b, v...)
+		b = appendJSONString(b, kv.value)
 	}
 	if len(trimmed) > 2 && trimmed[0] == '{' {
 		if inner := bytes.TrimSpace(trimmed[1 : len(trimmed)-1]); len(inner) > 0 {

@@ -210,6 +210,7 @@ func decodeBatch(r *Request, body []byte) {
 		r.problem(-1, "batch", "missing: the body must be {\"batch\": [ ...messages ]}", false)
 		return
 	}
+	r.Messages = make([]Message, 0, len(env.batch))
 	for i, raw := range env.batch {
 		if len(raw) > MaxMessageBytes {
 			r.problem(i, "", fmt.Sprintf("the message is %d bytes; the limit is %d (32 KB)", len(raw), MaxMessageBytes), true)
@@ -320,8 +321,12 @@ type wireContext struct {
 
 func decodeMessage(raw []byte, m *Message) error {
 	var w wireMessage
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return err
+	if !validJSON(raw) || !decodeFast(raw, &w) {
+		// Malformed, or a shape decodeFast leaves to encoding/json.
+		w = wireMessage{}
+		if err := json.Unmarshal(raw, &w); err != nil {
+			return err
+		}
 	}
 	*m = Message{
 		Type: strings.ToLower(strings.TrimSpace(w.Type)), MessageID: string(w.MessageID),
@@ -378,7 +383,12 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
 	}
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+		var ok bool
+		if s, ok = unquote(b); !ok {
+			return fmt.Errorf("a time must be an ISO 8601 string")
+		}
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("a time must be an ISO 8601 string")
 	}
 	s = strings.TrimSpace(s)

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,26 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add("batch", []byte(`{"batch":[{"type":"page","anonymousId":"a"}],"writeKey":"k","sentAt":null,"x":[1,{"y":"]"}]}`))
 	f.Add("batch", []byte(`{"batch":[{"type":"page","anonymousId":"a\"]"}] } x`))
+	f.Add("track", []byte(`{"Type":"track","USERID":" u ","userId":null,"event":"e\u00e9","context":{"page":null,"campaign":{"source":"a"},"ip":null},"context":{"campaign":{"name":"n"}},"properties":null,"traits":{"a":[1,"}"]}}`))
+	f.Add("track", []byte(`{"userId":"u","event":"e","timestamp":"2024-01-01T00:00:00Z","timestamp":null,"sentAt":"2024-01-01T00:00:01Z","context":null,"\u0074ype":"page"}`))
+	f.Add("track", []byte(`{"userId":"u","event":"e","\u212aey":1,"name":"\ud800","context":{"groupId":12.5,"library":{"name":"x","version":1}}}`))
+	for _, s := range []string{`-0.5e+3`, `01`, `1.`, `-`, `"\u12g4"`, `"a\x"`, "\"\x01\"", `[1,]`, `{"a" 1}`, `tru`, ` null `, `{"a":[{}],"b":-0}x`,
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000)} {
+		f.Add("track", []byte(s))
+	}
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
+		// The hand-written validator and message decoder agree with
+		// encoding/json.
+		if validJSON(body) != json.Valid(body) {
+			t.Fatalf("validJSON(%q) = %v, json.Valid %v", body, validJSON(body), json.Valid(body))
+		}
+		checkFast(t, body)
+		var batch struct{ Batch []json.RawMessage }
+		if json.Unmarshal(body, &batch) == nil {
+			for _, m := range batch.Batch {
+				checkFast(t, m)
+			}
+		}
 		r := Decode(typ, body)
 		if typ == "batch" && len(r.Problems) == 0 {
 			// The hand-written envelope splitter agrees with encoding/json.
@@ -132,4 +152,23 @@ func FuzzDecode(f *testing.F) {
 			_ = m.EventTime(time.Now())
 		}
 	})
+}
+
+// checkFast checks that when decodeFast decodes raw, encoding/json decodes
+// it too, to the same wireMessage.
+func checkFast(t *testing.T, raw []byte) {
+	t.Helper()
+	if !json.Valid(raw) {
+		return
+	}
+	var fast, slow wireMessage
+	if !decodeFast(raw, &fast) {
+		return
+	}
+	if err := json.Unmarshal(raw, &slow); err != nil {
+		t.Fatalf("decodeFast accepted %q; encoding/json: %v", raw, err)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("decodeFast and encoding/json differ on %q:\n%+v\n%+v", raw, fast, slow)
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"compress/gzip"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/ingest"
@@ -79,7 +81,9 @@ func (s *Server) handleCollect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.inflight.Add(-reserve)
-	body, err := readBody(r)
+	buf := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(buf)
+	body, err := readBody(r, buf)
 	if err != nil {
 		s.metrics.Reject(bowtie.ErrorCode(err), 1)
 		s.Error(w, r, err)
@@ -130,12 +134,20 @@ func (s *Server) handleCollect(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]bool{"success": true})
+	s.writeJSON(w, r, http.StatusOK, successBody)
 }
 
-// readBody reads a collection request's body, gunzipping it if needed,
-// within Segment's 500 KB limit.
-func readBody(r *http.Request) ([]byte, error) {
+// successBody is the answer to a stored request.
+var successBody = json.RawMessage(`{"success":true}`)
+
+// bodyPool holds the buffers request bodies are read into. A body is only
+// used while its request is handled: the decoded messages point into it,
+// but Submit copies what it keeps before it returns.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// readBody reads a collection request's body into *buf (grown as needed),
+// gunzipping it if needed, within Segment's 500 KB limit.
+func readBody(r *http.Request, buf *[]byte) ([]byte, error) {
 	tooLarge := bowtie.Errorf(eTooLarge, "the request body is over %d bytes (500 KB): send smaller batches", segment.MaxBatchBytes)
 	if r.ContentLength > segment.MaxBatchBytes {
 		return nil, tooLarge
@@ -149,7 +161,8 @@ func readBody(r *http.Request) ([]byte, error) {
 		defer zr.Close()
 		src = zr
 	}
-	body, err := io.ReadAll(io.LimitReader(src, segment.MaxBatchBytes+1))
+	body, err := readAll(io.LimitReader(src, segment.MaxBatchBytes+1), (*buf)[:0], r.ContentLength)
+	*buf = body[:0]
 	if err != nil {
 		return nil, bowtie.Errorf(bowtie.EINVALID, "reading the request body: %v", err)
 	}
@@ -157,6 +170,27 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, tooLarge
 	}
 	return body, nil
+}
+
+// readAll appends what src holds to b, as io.ReadAll does, growing b once
+// to the declared length (n) first.
+func readAll(src io.Reader, b []byte, n int64) ([]byte, error) {
+	if n > 0 && n <= segment.MaxBatchBytes && int64(cap(b)) < n+1 {
+		b = make([]byte, 0, n+1) // +1: room to see the end of the body
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := src.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // writeKey returns the workspace and source name that key belongs to.
