@@ -255,21 +255,21 @@ func (s *Server) handleFunnel() http.HandlerFunc {
 		run: func(ctx context.Context, ws *Workspace, q url.Values, from, to time.Time) (analysisResult, error) {
 			req := query.EventFunnelRequest{Mode: q.Get("mode"), Unit: q.Get("unit"), By: q.Get("by"), From: from, To: to}
 			for _, st := range q["step"] {
-				x, err := parseMatch("step", st, false)
+				x, err := query.ParseMatch("step", st, false)
 				if err != nil {
 					return nil, err
 				}
 				req.Steps = append(req.Steps, x.EventMatch)
 			}
 			for _, st := range q["exclude"] {
-				x, err := parseMatch("exclude", st, true)
+				x, err := query.ParseMatch("exclude", st, true)
 				if err != nil {
 					return nil, err
 				}
 				req.Exclusions = append(req.Exclusions, x)
 			}
 			if w := q.Get("window"); w != "" {
-				d, err := parseWindow(w)
+				d, err := query.ParseWindow("window", w)
 				if err != nil {
 					return nil, err
 				}
@@ -289,66 +289,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// parseMatch parses a step or exclusion with the rules of the CLI's
-// --step and --exclude: "EVENT NAME [KEY=VALUE ...]", the name running up
-// to the first KEY=VALUE item; with exclusion set, between=I-J sets the
-// steps it applies between.
-func parseMatch(param, s string, exclusion bool) (query.Exclusion, error) {
-	var x query.Exclusion
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return x, bowtie.Errorf(bowtie.EINVALID, "%s: empty", param)
-	}
-	i := 0
-	for i < len(fields) && !strings.Contains(fields[i], "=") {
-		i++
-	}
-	x.Event = strings.Join(fields[:i], " ")
-	if x.Event == "" {
-		return x, bowtie.Errorf(bowtie.EINVALID, "%s %q: the event name comes first", param, s)
-	}
-	for _, f := range fields[i:] {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || k == "" {
-			return x, bowtie.Errorf(bowtie.EINVALID, "%s %q: %q is not KEY=VALUE", param, s, f)
-		}
-		if exclusion && k == "between" {
-			a, b, ok := strings.Cut(v, "-")
-			i, err1 := strconv.Atoi(a)
-			j, err2 := strconv.Atoi(b)
-			if !ok || err1 != nil || err2 != nil {
-				return x, bowtie.Errorf(bowtie.EINVALID, "%s %q: between=%s is not two step numbers like 1-3", param, s, v)
-			}
-			x.From, x.To = i, j
-			continue
-		}
-		if x.Where == nil {
-			x.Where = map[string]string{}
-		}
-		x.Where[k] = v
-	}
-	return x, nil
-}
-
-// parseWindow parses a duration as the CLI's --window does: d (days) and
-// w (weeks) besides Go's h, m and s.
-func parseWindow(s string) (time.Duration, error) {
-	bad := bowtie.Errorf(bowtie.EINVALID, "window: %q is not a duration like 14d, 36h or 2w", s)
-	unit := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
-	for suf, mult := range unit {
-		if n, ok := strings.CutSuffix(s, suf); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v <= 0 {
-				return 0, bad
-			}
-			return time.Duration(v * float64(mult)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, bad
-	}
-	return d, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -136,71 +135,6 @@ type repeatedFlag []string
 func (l *repeatedFlag) String() string     { return strings.Join(*l, "; ") }
 func (l *repeatedFlag) Set(s string) error { *l = append(*l, s); return nil }
 
-// parseMatch parses "EVENT NAME [KEY=VALUE ...]"; with exclusion set, a
-// between=I-J item sets the steps it applies between.
-func parseMatch(flagName, s string, exclusion bool) (query.Exclusion, error) {
-	var x query.Exclusion
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return x, bowtie.Errorf(bowtie.EINVALID, "--%s: empty", flagName)
-	}
-	// The name runs up to the first KEY=VALUE item (names may hold spaces).
-	i := 0
-	for i < len(fields) && !strings.Contains(fields[i], "=") {
-		i++
-	}
-	x.Event = strings.Join(fields[:i], " ")
-	if x.Event == "" {
-		return x, bowtie.Errorf(bowtie.EINVALID, "--%s %q: the event name comes first", flagName, s)
-	}
-	for _, f := range fields[i:] {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || k == "" {
-			return x, bowtie.Errorf(bowtie.EINVALID, "--%s %q: %q is not KEY=VALUE", flagName, s, f)
-		}
-		if exclusion && k == "between" {
-			a, b, ok := strings.Cut(v, "-")
-			i, err1 := strconv.Atoi(a)
-			j, err2 := strconv.Atoi(b)
-			if !ok || err1 != nil || err2 != nil {
-				return x, bowtie.Errorf(bowtie.EINVALID, "--%s %q: between=%s is not two step numbers like 1-3", flagName, s, v)
-			}
-			x.From, x.To = i, j
-			continue
-		}
-		if x.Where == nil {
-			x.Where = map[string]string{}
-		}
-		x.Where[k] = v
-	}
-	return x, nil
-}
-
-// parseWindow parses a duration with d (days) and w (weeks) units besides
-// Go's h, m and s: "14d", "36h", "2w".
-func parseWindow(s string) (time.Duration, error) {
-	bad := bowtie.Errorf(bowtie.EINVALID, "--window: %q is not a duration like 14d, 36h or 2w", s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.ParseFloat(n, 64)
-		if err != nil || v <= 0 {
-			return 0, bad
-		}
-		return time.Duration(v * float64(24*time.Hour)), nil
-	}
-	if n, ok := strings.CutSuffix(s, "w"); ok {
-		v, err := strconv.ParseFloat(n, 64)
-		if err != nil || v <= 0 {
-			return 0, bad
-		}
-		return time.Duration(v * float64(7*24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, bad
-	}
-	return d, nil
-}
-
 func runFunnel(ctx context.Context, env *Env, args []string) error {
 	fs := env.newFlagSet("funnel", "funnel --step EVENT [--step 'EVENT KEY=VALUE ...']... [--exclude 'EVENT [KEY=VALUE] [between=I-J]']... [--window 14d] [--mode ordered|strict|any] [--unit person|account] [--by DIM] [--from DATE] [--to DATE] [--format table|json|csv]")
 	var steps, excludes repeatedFlag
@@ -220,20 +154,20 @@ func runFunnel(ctx context.Context, env *Env, args []string) error {
 	}
 	req := query.EventFunnelRequest{Mode: *mode, Unit: *unit, By: *by}
 	for _, s := range steps {
-		x, err := parseMatch("step", s, false)
+		x, err := query.ParseMatch("--step", s, false)
 		if err != nil {
 			return err
 		}
 		req.Steps = append(req.Steps, x.EventMatch)
 	}
 	for _, s := range excludes {
-		x, err := parseMatch("exclude", s, true)
+		x, err := query.ParseMatch("--exclude", s, true)
 		if err != nil {
 			return err
 		}
 		req.Exclusions = append(req.Exclusions, x)
 	}
-	w, err := parseWindow(*window)
+	w, err := query.ParseWindow("--window", *window)
 	if err != nil {
 		return err
 	}
