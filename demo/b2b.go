@@ -1032,6 +1032,16 @@ func (b *b2b) stages(s *sink) error {
 			row := s.row()
 			row[0], row[1], row[2], row[3], row[4] = typ, id, name, utc(ts), src
 		}
+		// The contact whose SQL opened the account's opportunity carries the
+		// opportunity and the win in their own lifecycle too, as CRMs record
+		// a contact's lifecycle stage (HubSpot: opportunity, customer).
+		opener := -1
+		for j := 0; j < a.nm; j++ {
+			m := &a.m[j]
+			if m.present && m.leadAt != 0 && m.sqlAt > 0 && a.oppAt >= m.sqlAt && (opener < 0 || m.sqlAt < a.m[opener].sqlAt) {
+				opener = j
+			}
+		}
 		for j := 0; j < a.nm; j++ {
 			m := &a.m[j]
 			if !m.present || m.leadAt == 0 {
@@ -1039,6 +1049,12 @@ func (b *b2b) stages(s *sink) error {
 			}
 			id := p.personID(a, j)
 			ch := b.chT(m.t.c.channel)
+			if j == opener && a.oppAt > 0 {
+				stage(eTypePerson, id, "opportunity", a.oppAt, "crm")
+				if a.wonAt > 0 {
+					stage(eTypePerson, id, "won", a.wonAt, "crm")
+				}
+			}
 			stage(eTypePerson, id, "lead", m.leadAt, "marketing-automation")
 			ch.Leads++
 			if m.mqlAt > 0 && !m.skipMQL {
