@@ -2,6 +2,7 @@ package query
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -265,4 +266,42 @@ func tableOf(entity string) string {
 		return "people"
 	}
 	return "accounts"
+}
+
+// scanFunnelGroups reads the rows of a funnel query with a breakdown: the
+// group key, then per step k its count and (k > 0) the quantiles of the
+// time from step k-1 and from step 0. label names the analysis in errors.
+func scanFunnelGroups(rows *sql.Rows, names []string, label string) ([]FunnelGroup, error) {
+	n := len(names)
+	var out []FunnelGroup
+	for rows.Next() {
+		g := FunnelGroup{Steps: make([]FunnelStep, n)}
+		dest := []any{&g.Key}
+		counts := make([]int64, n)
+		qs := make([]quantileDest, 2*n)
+		for k := 0; k < n; k++ {
+			dest = append(dest, &counts[k])
+			if k > 0 {
+				dest = append(dest, qs[2*k].dest()...)
+				dest = append(dest, qs[2*k+1].dest()...)
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("query: %s: %w", label, err)
+		}
+		for k := 0; k < n; k++ {
+			g.Steps[k].Name, g.Steps[k].Count = names[k], counts[k]
+			if k > 0 {
+				var err1, err2 error
+				g.Steps[k].TimeFromPrevious, err1 = qs[2*k].value()
+				g.Steps[k].TimeFromFirst, err2 = qs[2*k+1].value()
+				if err := errors.Join(err1, err2); err != nil {
+					return nil, err
+				}
+			}
+		}
+		deriveSteps(g.Steps)
+		out = append(out, g)
+	}
+	return out, rows.Err()
 }

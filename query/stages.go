@@ -3,7 +3,6 @@ package query
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -125,38 +124,7 @@ func stageFunnelGroups(ctx context.Context, db *sql.DB, req StageFunnelRequest, 
 		return nil, fmt.Errorf("query: stage funnel: %w", err)
 	}
 	defer rows.Close()
-	n := len(req.Stages)
-	var out []FunnelGroup
-	for rows.Next() {
-		g := FunnelGroup{Steps: make([]FunnelStep, n)}
-		dest := []any{&g.Key}
-		counts := make([]int64, n)
-		qs := make([]quantileDest, 2*n)
-		for k := 0; k < n; k++ {
-			dest = append(dest, &counts[k])
-			if k > 0 {
-				dest = append(dest, qs[2*k].dest()...)
-				dest = append(dest, qs[2*k+1].dest()...)
-			}
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("query: stage funnel: %w", err)
-		}
-		for k := 0; k < n; k++ {
-			g.Steps[k].Name, g.Steps[k].Count = req.Stages[k], counts[k]
-			if k > 0 {
-				var err1, err2 error
-				g.Steps[k].TimeFromPrevious, err1 = qs[2*k].value()
-				g.Steps[k].TimeFromFirst, err2 = qs[2*k+1].value()
-				if err := errors.Join(err1, err2); err != nil {
-					return nil, err
-				}
-			}
-		}
-		deriveSteps(g.Steps)
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return scanFunnelGroups(rows, req.Stages, "stage funnel")
 }
 
 // buildStageFunnelSQL returns the stage funnel query: one row per

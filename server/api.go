@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -159,15 +160,21 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, r, http.StatusOK, rep)
 		return
 	}
+	s.writeCSV(w, r, rep, fmt.Sprintf("bowtie-report-%s-%s-%s.csv", fileSafe(ws.Name), rep.From, rep.To))
+}
+
+// writeCSV answers with v's CSV as a download named filename. The CSV is
+// rendered before anything is sent, so an error still gets a JSON answer.
+func (s *Server) writeCSV(w http.ResponseWriter, r *http.Request, v interface{ WriteCSV(io.Writer) error }, filename string) {
 	var buf bytes.Buffer
-	if err := rep.WriteCSV(&buf); err != nil {
+	if err := v.WriteCSV(&buf); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="bowtie-report-%s-%s-%s.csv"`, fileSafe(ws.Name), rep.From, rep.To))
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, filename))
 	w.Write(buf.Bytes())
 }
 

@@ -8,7 +8,6 @@ package server
 // show the same numbers. Nothing is computed here.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -83,17 +82,8 @@ func (s *Server) serveAnalysis(spec analysisSpec) http.HandlerFunc {
 			s.writeJSON(w, r, http.StatusOK, res)
 			return
 		}
-		var buf bytes.Buffer
-		if err := res.WriteCSV(&buf); err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="bowtie-%s-%s-%s-%s.csv"`, spec.name, fileSafe(ws.Name),
+		s.writeCSV(w, r, res, fmt.Sprintf("bowtie-%s-%s-%s-%s.csv", spec.name, fileSafe(ws.Name),
 			from.Format(time.DateOnly), to.Format(time.DateOnly)))
-		w.Write(buf.Bytes())
 	}
 }
 
