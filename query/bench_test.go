@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/demo"
@@ -108,4 +109,99 @@ func BenchmarkReport(b *testing.B) {
 			}
 		})
 	}
+}
+
+// funnelBenchSteps is the benchmark's 5-step event funnel: the B2C
+// acquisition path from the first landing page to the first payment.
+var funnelBenchSteps = []string{"Landing Page", "app_install", "signup_completed", "trial_started", "subscription_started"}
+
+// baselineFunnelSQL is the fastest plain DuckDB SQL found for the same
+// question as RunEventFunnel's total on funnelBenchSteps (ordered, per
+// person, 14-day window, attempts compete on steps reached then start):
+// each person's step times gathered into lists, every landing an attempt,
+// each later step the first of its list at or after the previous one
+// (list lambdas, fine while a person's lists are short, as here), the best
+// attempt per person, then the counts and the time-to-convert quantiles.
+// $1, $2: the first-step period [start, end); $3: the window in seconds.
+const baselineFunnelSQL = `
+WITH ev AS (
+  SELECT coalesce(e.person_id, i.person_id, 'anon:' || e.anonymous_id) AS pid, e.ts, e.name
+  FROM events e LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END
+  WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= $1 AND e.ts <= $2 + to_seconds($3)
+    AND e.name IN ('Landing Page', 'app_install', 'signup_completed', 'trial_started', 'subscription_started')),
+per AS (
+  SELECT pid, list(ts) FILTER (WHERE name = 'Landing Page' AND ts < $2) AS l0, list(ts) FILTER (WHERE name = 'app_install') AS l1,
+    list(ts) FILTER (WHERE name = 'signup_completed') AS l2, list(ts) FILTER (WHERE name = 'trial_started') AS l3,
+    list(ts) FILTER (WHERE name = 'subscription_started') AS l4
+  FROM ev WHERE pid IS NOT NULL GROUP BY pid),
+a0 AS (SELECT pid, unnest(l0) AS t0, l1, l2, l3, l4 FROM per),
+a1 AS (SELECT *, list_min(list_filter(l1, x -> x >= t0)) AS t1 FROM a0),
+a2 AS (SELECT *, list_min(list_filter(l2, x -> x >= t1)) AS t2 FROM a1),
+a3 AS (SELECT *, list_min(list_filter(l3, x -> x >= t2)) AS t3 FROM a2),
+a4 AS (SELECT *, list_min(list_filter(l4, x -> x >= t3)) AS t4 FROM a3),
+att AS (SELECT pid, t0, t1, t2, t3, t4, t0 + to_seconds($3) AS dl FROM a4),
+r AS (SELECT pid, t0, t1, t2, t3, t4,
+  CASE WHEN t1 IS NULL OR t1 > dl THEN 1 WHEN t2 IS NULL OR t2 > dl THEN 2 WHEN t3 IS NULL OR t3 > dl THEN 3 WHEN t4 IS NULL OR t4 > dl THEN 4 ELSE 5 END AS reach FROM att),
+best AS (SELECT arg_max(r, [reach, -epoch_us(t0)]) AS b FROM r GROUP BY pid)
+SELECT count(*), count(*) FILTER (WHERE b.reach > 1), count(*) FILTER (WHERE b.reach > 2), count(*) FILTER (WHERE b.reach > 3), count(*) FILTER (WHERE b.reach > 4),
+  quantile_cont(date_diff('second', b.t0, b.t1) / 86400.0, [0.5, 0.75, 0.9]) FILTER (WHERE b.reach > 1),
+  quantile_cont(date_diff('second', b.t1, b.t2) / 86400.0, [0.5, 0.75, 0.9]) FILTER (WHERE b.reach > 2),
+  quantile_cont(date_diff('second', b.t2, b.t3) / 86400.0, [0.5, 0.75, 0.9]) FILTER (WHERE b.reach > 3),
+  quantile_cont(date_diff('second', b.t3, b.t4) / 86400.0, [0.5, 0.75, 0.9]) FILTER (WHERE b.reach > 4),
+  quantile_cont(date_diff('second', b.t0, b.t4) / 86400.0, [0.5, 0.75, 0.9]) FILTER (WHERE b.reach > 4)
+FROM best`
+
+// BenchmarkEventFunnel measures the 5-step event funnel with a 14-day
+// window over the whole B2C demo history, next to baselineFunnelSQL. Sizes
+// as BenchmarkReport (BOWTIE_BENCH_EVENTS, default 1 M).
+func BenchmarkEventFunnel(b *testing.B) {
+	biz, _ := bowtie.Preset("b2c")
+	ctx := context.Background()
+	for _, n := range benchSizes([]int{1_000_000}) {
+		s := benchStore(b, "b2c", n)
+		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var steps []query.EventMatch
+		for _, name := range funnelBenchSteps {
+			steps = append(steps, query.EventMatch{Event: name})
+		}
+		req := query.EventFunnelRequest{Steps: steps, Window: 14 * 24 * time.Hour, From: first, To: last}
+		b.Run(fmt.Sprintf("events=%d/bowtie", n), func(b *testing.B) {
+			for b.Loop() {
+				f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
+			}
+		})
+		b.Run(fmt.Sprintf("events=%d/baseline-sql", n), func(b *testing.B) {
+			to := last.AddDate(0, 0, 1)
+			for b.Loop() {
+				var c [5]int64
+				var q [5]any
+				if err := s.DB().QueryRowContext(ctx, baselineFunnelSQL, first, to, int64(14*86400)).Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &q[0], &q[1], &q[2], &q[3], &q[4]); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(c[4]), "converted")
+			}
+		})
+	}
+}
+
+// benchSizes returns the sizes in BOWTIE_BENCH_EVENTS (comma-separated),
+// else def.
+func benchSizes(def []int) []int {
+	env := os.Getenv("BOWTIE_BENCH_EVENTS")
+	if env == "" {
+		return def
+	}
+	var out []int
+	for _, s := range strings.Split(env, ",") {
+		n, _ := strconv.Atoi(s)
+		out = append(out, n)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -139,12 +140,24 @@ func RunEventFunnel(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 	if out.Exclusions == nil {
 		out.Exclusions = []Exclusion{}
 	}
-	total, err := eventFunnelGroups(ctx, db, req, names, "", start, end)
-	if err != nil {
-		return nil, err
+	fast := false
+	if fastFunnelOK(d, req) {
+		g, err := runFastFunnel(ctx, db, req, names, start, end)
+		switch {
+		case err == nil:
+			out.Total, fast = g, true
+		case !errors.Is(err, errNotFast):
+			return nil, err
+		}
 	}
-	if len(total) > 0 {
-		out.Total = total[0]
+	if !fast {
+		total, err := eventFunnelGroups(ctx, db, req, names, "", start, end)
+		if err != nil {
+			return nil, err
+		}
+		if len(total) > 0 {
+			out.Total = total[0]
+		}
 	}
 	if req.By != "" {
 		if out.Groups, err = eventFunnelGroups(ctx, db, req, names, req.By, start, end); err != nil {
@@ -207,7 +220,7 @@ func buildEventFunnelSQL(req EventFunnelRequest, by string, start, end time.Time
 		// them in identities; an anonymous id never linked is a unit of its
 		// own (a visitor), keyed 'anon:' || anonymous_id.
 		"ev0 AS (SELECT e.id, coalesce(e.person_id, i.person_id, 'anon:' || e.anonymous_id) AS pid, e.ts, " + strings.Join(cols, ", ") +
-			" FROM events e LEFT JOIN identities i ON e.person_id IS NULL AND i.kind = 'anonymous' AND i.alias_id = e.anonymous_id" +
+			" FROM events e LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END" +
 			" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + pStart + " AND e.ts <= " + pEnd + " + " + win + ")",
 		"ev AS (SELECT *, row_number() OVER (PARTITION BY pid ORDER BY ts, id) AS rn FROM ev0 WHERE pid IS NOT NULL)"}
 	tcol := func(k int) string { return fmt.Sprintf("t%d", k) }

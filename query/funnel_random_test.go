@@ -305,6 +305,31 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 		from, to := date("2024-03-02"), date("2024-03-04")
 		start, end := from, to.AddDate(0, 0, 1)
 		steps := []query.EventMatch{{Event: "a"}, {Event: "b"}, {Event: "c", Where: map[string]string{"plan": "pro"}}, {Event: "a"}}
+		// Disjoint steps: the ordered per-person funnel takes the per-person
+		// pass (funnel_fast.go); it must agree with the reference and with
+		// the SQL.
+		disjoint := []query.EventMatch{{Event: "a"}, {Event: "b"}, {Event: "c", Where: map[string]string{"plan": "pro"}}, {Event: "c", Where: map[string]string{"plan": "basic"}}, {Event: "o"}}
+		for xi, excl := range [][]query.Exclusion{nil, {{EventMatch: query.EventMatch{Event: "x"}, From: 2, To: 3}}, {{EventMatch: query.EventMatch{Event: "b", Where: map[string]string{"plan": "pro"}}, From: 1, To: 5}}} {
+			req := query.EventFunnelRequest{Steps: disjoint, Window: time.Duration(20+r.IntN(40)) * time.Hour, Exclusions: excl, From: from, To: to}
+			name := fmt.Sprintf("seed%d/disjoint/excl%d", seed, xi)
+			cnt, prev, first := refFunnel(evs, accountOf, req, start, end)
+			before := query.SetFastFunnel(true)
+			fast, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if query.SetFastFunnel(false) != before+1 {
+				t.Fatalf("%s: the per-person pass did not answer", name)
+			}
+			slow, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
+			query.SetFastFunnel(true)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			compareGroup(t, name+"/fast", fast.Total, cnt, prev, first)
+			compareGroup(t, name+"/sql", slow.Total, cnt, prev, first)
+			t.Logf("%s: %v", name, cnt)
+		}
 		for _, mode := range []string{"ordered", "strict", "any"} {
 			for _, unit := range []string{"person", "account"} {
 				for xi, excl := range [][]query.Exclusion{nil, {{EventMatch: query.EventMatch{Event: "x"}, From: 2, To: 3}}} {

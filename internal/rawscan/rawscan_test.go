@@ -1,0 +1,137 @@
+package rawscan
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+func openDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestScan_DriverInternals fails when duckdb-go no longer keeps the C
+// connection where connHandle looks for it.
+func TestScan_DriverInternals(t *testing.T) {
+	db := openDB(t)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error { _, err := connHandle(dc); return err }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestScan reads integers, timestamps, NULLs, short (inline) and long
+// strings over many chunks and compares them with database/sql.
+func TestScan(t *testing.T) {
+	db := openDB(t)
+	q := `SELECT i::BIGINT AS i, TIMESTAMP '2024-03-01 10:00:00' + to_seconds(i) AS t,
+		CASE WHEN i % 7 = 0 THEN NULL WHEN i % 2 = 0 THEN 's' || i ELSE repeat('long-', 3) || i END AS s,
+		CASE WHEN i % 5 = 0 THEN NULL ELSE i * $2 END::BIGINT AS n
+		FROM range($1) r(i) ORDER BY i`
+	const rows = 10000
+	type row struct {
+		i, t int64
+		s    string
+		sv   bool
+		n    int64
+		nv   bool
+	}
+	var got []row
+	err := Scan(context.Background(), db, q, []any{int64(rows), 3}, func(c *Chunk) error {
+		if c.TotalRows() != rows {
+			t.Errorf("TotalRows %d, want %d", c.TotalRows(), rows)
+		}
+		is, _, err := c.Int64(0)
+		if err != nil {
+			return err
+		}
+		ts, _, err := c.Int64(1)
+		if err != nil {
+			return err
+		}
+		ss, err := c.Strings(2)
+		if err != nil {
+			return err
+		}
+		ns, nv, err := c.Int64(3)
+		if err != nil {
+			return err
+		}
+		for r := 0; r < c.Len(); r++ {
+			got = append(got, row{i: is[r], t: ts[r], s: string(ss.Bytes(r)), sv: ss.Valid(r), n: ns[r], nv: nv.Valid(r)})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != rows {
+		t.Fatalf("%d rows, want %d", len(got), rows)
+	}
+	sqlRows, err := db.Query(q, int64(rows), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlRows.Close()
+	k := 0
+	for sqlRows.Next() {
+		var i int64
+		var tm time.Time
+		var s sql.NullString
+		var n sql.NullInt64
+		if err := sqlRows.Scan(&i, &tm, &s, &n); err != nil {
+			t.Fatal(err)
+		}
+		g := got[k]
+		if g.i != i || g.t != tm.UnixMicro() || g.sv != s.Valid || (s.Valid && g.s != s.String) || g.nv != n.Valid || (n.Valid && g.n != n.Int64) {
+			t.Fatalf("row %d: got %+v, want %d %v %v %v", k, g, i, tm, s, n)
+		}
+		k++
+	}
+	if k != rows {
+		t.Fatalf("database/sql read %d rows", k)
+	}
+}
+
+func TestScan_Errors(t *testing.T) {
+	db := openDB(t)
+	noop := func(*Chunk) error { return nil }
+	if err := Scan(context.Background(), db, "SELECT * FROM no_such_table", nil, noop); err == nil || !strings.Contains(err.Error(), "no_such_table") {
+		t.Errorf("missing table: %v", err)
+	}
+	if err := Scan(context.Background(), db, "SELECT $1", []any{struct{}{}}, noop); err == nil {
+		t.Error("unsupported argument type accepted")
+	}
+	if err := Scan(context.Background(), db, "SELECT 'x'", nil, func(c *Chunk) error { _, _, err := c.Int64(0); return err }); err == nil {
+		t.Error("a VARCHAR column read as BIGINT")
+	}
+	stop := errors.New("stop")
+	if err := Scan(context.Background(), db, "SELECT 1", nil, func(*Chunk) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("callback error: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := Scan(ctx, db, "SELECT count(*) FROM range(100000000000) a(i) WHERE i % 7 = 3", nil, noop)
+	if err == nil {
+		t.Fatal("a cancelled query returned no error")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("cancellation took %v", d)
+	}
+}

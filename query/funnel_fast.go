@@ -1,0 +1,464 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bowtie-analytics/bowtie/internal/rawscan"
+)
+
+// The per-person pass of the event funnel (docs/metrics.md, "Event
+// funnel", "How it is computed").
+//
+// DuckDB selects the events that match a step or an exclusion, resolves
+// each to its unit (person_id, else the person its anonymous id is linked
+// to in identities, else the anonymous id) and marks which steps and
+// exclusions it matches; rawscan hands the chunks to Go without per-value
+// conversion; Go groups the rows by unit (a hash of the unit's id, with the
+// ids compared on equal hashes, so two units never merge) and walks each
+// unit's events in time order. Walking a unit is linear in its events: the
+// greedy chain of an attempt (each step at the earliest matching event at
+// or after the previous one) only moves forward as the attempt's start
+// does.
+//
+// It applies when the mode is ordered, the unit is the person and no event
+// matches two steps (the step matchers are disjoint on the data, checked
+// row by row); then an attempt's step times do not depend on which of
+// several events at the same instant is taken, and the result equals the
+// SQL definition (buildEventFunnelSQL) exactly. Otherwise errNotFast sends
+// the caller to the SQL.
+
+var errNotFast = errors.New("query: event funnel: not computable by the per-person pass")
+
+// Tests switch the per-person pass off (to compare it with the SQL) and
+// count how often it answered.
+var (
+	fastFunnelOff  atomic.Bool
+	fastFunnelRuns atomic.Int64
+)
+
+// fastFunnelOK reports whether the request is one the per-person pass
+// handles, before reading data.
+func fastFunnelOK(d Dialect, req EventFunnelRequest) bool {
+	_, duck := d.(DuckDB)
+	return duck && !fastFunnelOff.Load() && req.Mode == "ordered" && req.Unit == "person" && len(req.Steps)+len(req.Exclusions) <= 32
+}
+
+// fastRow is one selected event: its unit's hash, time (µs), step and
+// exclusion bits, and where its unit's id lies in the key arena.
+type fastRow struct {
+	h    uint64
+	t    int64
+	mask uint32
+	off  uint32
+	klen uint32
+}
+
+// fastFunnelSQL selects the events of the funnel with their unit and mask.
+// The event names, period and types are literals, not parameters, so that
+// DuckDB pushes them into the scan (only matching rows are decoded further,
+// and zone maps skip row groups outside the period); the property filters
+// stay parameters. Rows whose mask is 0 (the name matched, a property
+// filter did not) are left for Go to skip, so that DuckDB does not compute
+// the mask for every row of the table.
+func fastFunnelSQL(req EventFunnelRequest, start, end time.Time) (string, []any) {
+	var ps params
+	var names []string
+	var bits []string
+	bit := 0
+	add := func(tag string, m EventMatch) {
+		names = append(names, "e.name = "+sqlLiteral(m.Event))
+		bits = append(bits, fmt.Sprintf("(CASE WHEN %s THEN %d ELSE 0 END)", matchSQL(&ps, tag, m), uint32(1)<<bit))
+		bit++
+	}
+	for k, s := range req.Steps {
+		add(fmt.Sprintf("s%d", k), s)
+	}
+	for j, x := range req.Exclusions {
+		add(fmt.Sprintf("x%d", j), x.EventMatch)
+	}
+	q := "-- query.RunEventFunnel (per-person pass)\n" +
+		"SELECT coalesce(e.person_id, i.person_id) AS p, e.anonymous_id AS a, e.ts, CAST(" + strings.Join(bits, " | ") + " AS BIGINT) AS mask FROM events e" +
+		// Only rows without a person look their anonymous id up.
+		" LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END" +
+		" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + timestampLiteral(start) + " AND e.ts <= " + timestampLiteral(end.Add(req.Window)) +
+		" AND (" + strings.Join(names, " OR ") + ") AND (e.person_id IS NOT NULL OR e.anonymous_id IS NOT NULL)"
+	return q, ps.args
+}
+
+// sqlLiteral quotes s as an SQL string literal.
+func sqlLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// timestampLiteral writes t (UTC) as a TIMESTAMP literal.
+func timestampLiteral(t time.Time) string {
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+}
+
+var fastSeed = maphash.MakeSeed()
+
+// fastLoad reads the funnel's events into rows and the unit ids into an
+// arena ('p' or 'a', then the id).
+func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow, []byte, error) {
+	var rows []fastRow
+	var arena []byte
+	var key []byte
+	err := rawscan.Scan(ctx, db, q, args, func(c *rawscan.Chunk) error {
+		if rows == nil {
+			// The result is materialised: size the buffers once.
+			rows = make([]fastRow, 0, c.TotalRows())
+			arena = make([]byte, 0, 13*c.TotalRows())
+		}
+		ps, err := c.Strings(0)
+		if err != nil {
+			return err
+		}
+		as, err := c.Strings(1)
+		if err != nil {
+			return err
+		}
+		ts, _, err := c.Int64(2)
+		if err != nil {
+			return err
+		}
+		ms, _, err := c.Int64(3)
+		if err != nil {
+			return err
+		}
+		for r := 0; r < c.Len(); r++ {
+			if ms[r] == 0 {
+				continue
+			}
+			key = key[:0]
+			if ps.Valid(r) {
+				key = append(append(key, 'p'), ps.Bytes(r)...)
+			} else {
+				key = append(append(key, 'a'), as.Bytes(r)...)
+			}
+			if len(arena)+len(key) > math.MaxUint32 {
+				return errNotFast
+			}
+			rows = append(rows, fastRow{h: maphash.Bytes(fastSeed, key), t: ts[r], mask: uint32(ms[r]), off: uint32(len(arena)), klen: uint32(len(key))})
+			arena = append(arena, key...)
+		}
+		return nil
+	})
+	return rows, arena, err
+}
+
+// fastResult is the best attempt's step times of every unit, for the
+// quantiles: prev[k] and first[k] hold, in days, the time from step k-1
+// and from step 1 to step k of each unit that reached step k.
+type fastResult struct {
+	counts      []int64
+	prev, first [][]float64
+}
+
+// runFastFunnel computes the funnel's total by the per-person pass, or
+// returns errNotFast.
+func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, names []string, start, end time.Time) (FunnelGroup, error) {
+	q, args := fastFunnelSQL(req, start, end)
+	rows, arena, err := fastLoad(ctx, db, q, args)
+	if err != nil {
+		return FunnelGroup{}, err
+	}
+	n := len(req.Steps)
+	stepBits := uint32(1)<<n - 1
+	for _, r := range rows {
+		if m := r.mask & stepBits; m&(m-1) != 0 {
+			return FunnelGroup{}, errNotFast
+		}
+	}
+	sortFastRows(rows)
+	// Two workers walk halves of the units (split at a unit boundary).
+	parts := splitUnits(rows, 2)
+	results := make([]fastResult, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = walkUnits(p, arena, req, start.UnixMicro(), end.UnixMicro())
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return FunnelGroup{}, err
+	}
+	g := FunnelGroup{Steps: emptySteps(names)}
+	for k := 0; k < n; k++ {
+		var prev, first []float64
+		for _, r := range results {
+			g.Steps[k].Count += r.counts[k]
+			prev = append(prev, r.prev[k]...)
+			first = append(first, r.first[k]...)
+		}
+		if k > 0 {
+			g.Steps[k].TimeFromPrevious = quantilesOf(prev)
+			g.Steps[k].TimeFromFirst = quantilesOf(first)
+		}
+	}
+	deriveSteps(g.Steps)
+	fastFunnelRuns.Add(1)
+	return g, nil
+}
+
+// sortFastRows orders rows by unit hash, then time: a counting pass on the
+// hash's top 16 bits, then a sort of each bucket, the buckets shared by
+// two goroutines.
+func sortFastRows(rows []fastRow) {
+	const bucketBits = 16
+	var counts [1<<bucketBits + 1]int
+	for _, r := range rows {
+		counts[r.h>>(64-bucketBits)+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	starts := counts
+	tmp := make([]fastRow, len(rows))
+	for _, r := range rows {
+		b := r.h >> (64 - bucketBits)
+		tmp[starts[b]] = r
+		starts[b]++
+	}
+	copy(rows, tmp)
+	tmp = nil
+	cmp := func(a, b fastRow) int {
+		if a.h != b.h {
+			if a.h < b.h {
+				return -1
+			}
+			return 1
+		}
+		if a.t != b.t {
+			if a.t < b.t {
+				return -1
+			}
+			return 1
+		}
+		return int(a.mask) - int(b.mask)
+	}
+	var wg sync.WaitGroup
+	half := 1 << (bucketBits - 1)
+	for _, rng := range [][2]int{{0, half}, {half, 1 << bucketBits}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := rng[0]; b < rng[1]; b++ {
+				if seg := rows[counts[b]:counts[b+1]]; len(seg) > 1 {
+					slices.SortFunc(seg, cmp)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// splitUnits cuts rows (sorted by hash) into at most k parts at hash
+// boundaries.
+func splitUnits(rows []fastRow, k int) [][]fastRow {
+	var out [][]fastRow
+	for len(rows) > 0 && k > 1 {
+		i := len(rows) / k
+		for i < len(rows) && i > 0 && rows[i].h == rows[i-1].h {
+			i++
+		}
+		if i > 0 {
+			out = append(out, rows[:i])
+		}
+		rows = rows[i:]
+		k--
+	}
+	if len(rows) > 0 {
+		out = append(out, rows)
+	}
+	return out
+}
+
+// walkUnits walks every unit of rows (sorted by hash and time).
+func walkUnits(rows []fastRow, arena []byte, req EventFunnelRequest, start, end int64) fastResult {
+	n := len(req.Steps)
+	res := fastResult{counts: make([]int64, n), prev: make([][]float64, n), first: make([][]float64, n)}
+	w := &unitWalker{req: req, n: n, win: int64(req.Window / time.Microsecond), start: start, end: end,
+		steps: make([][]int64, n), excl: make([][]int64, len(req.Exclusions)), ptr: make([]int, n), chain: make([]int64, n), best: make([]int64, n)}
+	key := func(r fastRow) []byte { return arena[r.off : r.off+r.klen] }
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].h == rows[i].h {
+			j++
+		}
+		run := rows[i:j]
+		same := true
+		for _, r := range run[1:] {
+			if string(key(r)) != string(key(run[0])) {
+				same = false
+				break
+			}
+		}
+		if same {
+			w.unit(run, &res)
+		} else {
+			// Two units share a hash: order by id, then time, and walk each.
+			sort.SliceStable(run, func(a, b int) bool { return string(key(run[a])) < string(key(run[b])) })
+			for a := 0; a < len(run); {
+				b := a + 1
+				for b < len(run) && string(key(run[b])) == string(key(run[a])) {
+					b++
+				}
+				w.unit(run[a:b], &res)
+				a = b
+			}
+		}
+		i = j
+	}
+	return res
+}
+
+// unitWalker holds the buffers of walkUnits.
+type unitWalker struct {
+	req             EventFunnelRequest
+	n               int
+	win, start, end int64
+	steps, excl     [][]int64 // times of each step's and exclusion's events
+	ptr             []int
+	chain, best     []int64
+}
+
+// unit finds the unit's best attempt (most steps reached, then earliest
+// start; attempts voided by an exclusion do not compete) and adds it to
+// res.
+func (w *unitWalker) unit(run []fastRow, res *fastResult) {
+	for k := range w.steps {
+		w.steps[k] = w.steps[k][:0]
+		w.ptr[k] = 0
+	}
+	for j := range w.excl {
+		w.excl[j] = w.excl[j][:0]
+	}
+	for _, r := range run {
+		for k := 0; k < w.n; k++ {
+			if r.mask&(1<<k) != 0 {
+				w.steps[k] = append(w.steps[k], r.t)
+			}
+		}
+		for j := range w.excl {
+			if r.mask&(1<<(w.n+j)) != 0 {
+				w.excl[j] = append(w.excl[j], r.t)
+			}
+		}
+	}
+	bestReach := 0
+	for _, t0 := range w.steps[0] {
+		if t0 < w.start || t0 >= w.end {
+			continue
+		}
+		// Step k is the first event of step k at or after step k-1. These
+		// times only move forward as t0 does, so the pointers never go back.
+		w.chain[0] = t0
+		reach, deadline := 1, t0+w.win
+		for k := 1; k < w.n; k++ {
+			l := w.steps[k]
+			p := w.ptr[k]
+			for p < len(l) && l[p] < w.chain[k-1] {
+				p++
+			}
+			w.ptr[k] = p
+			if p == len(l) || l[p] > deadline {
+				// Later steps keep their pointers: they are behind, never
+				// ahead of, where a later attempt's chain will need them.
+				break
+			}
+			w.chain[k] = l[p]
+			reach++
+		}
+		if reach <= bestReach || w.void(reach, deadline) {
+			continue
+		}
+		bestReach = reach
+		copy(w.best, w.chain[:reach])
+		if reach == w.n {
+			break
+		}
+	}
+	for k := 0; k < bestReach; k++ {
+		res.counts[k]++
+		if k > 0 {
+			res.prev[k] = append(res.prev[k], secondsDays(w.best[k-1], w.best[k]))
+			res.first[k] = append(res.first[k], secondsDays(w.best[0], w.best[k]))
+		}
+	}
+}
+
+// void reports whether an exclusion event falls strictly between the
+// exclusion's steps in the attempt in w.chain that reached reach steps
+// (to the deadline when the later step was not reached).
+func (w *unitWalker) void(reach int, deadline int64) bool {
+	for j, x := range w.req.Exclusions {
+		if reach < x.From {
+			continue
+		}
+		lo, hi := w.chain[x.From-1], deadline
+		if reach >= x.To {
+			hi = w.chain[x.To-1]
+		}
+		l := w.excl[j]
+		i := sort.Search(len(l), func(i int) bool { return l[i] > lo })
+		if i < len(l) && l[i] < hi {
+			return true
+		}
+	}
+	return false
+}
+
+// secondsDays is daysBetween in Go: whole seconds from a to b (µs since
+// the epoch, truncated as DuckDB's date_diff('second', …)), in days.
+func secondsDays(a, b int64) float64 {
+	return float64(b/1e6-a/1e6) / 86400.0
+}
+
+// quantilesOf computes Quantiles in Go as quantileSQL does in SQL
+// (quantile_cont's interpolation, the mean, the DurationEdges buckets).
+func quantilesOf(xs []float64) Quantiles {
+	q := Quantiles{N: int64(len(xs)), Distribution: make([]DurationBucket, len(DurationEdges))}
+	for i, lo := range DurationEdges {
+		q.Distribution[i].FromDays = lo
+		if i+1 < len(DurationEdges) {
+			hi := DurationEdges[i+1]
+			q.Distribution[i].ToDays = &hi
+		}
+	}
+	if len(xs) == 0 {
+		return q
+	}
+	var sum float64
+	for _, x := range xs {
+		sum += x
+		i := len(DurationEdges) - 1
+		for i > 0 && x < DurationEdges[i] {
+			i--
+		}
+		q.Distribution[i].Count++
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	at := func(p float64) *float64 {
+		pos := p * float64(len(s)-1)
+		lo := math.Floor(pos)
+		hi := math.Ceil(pos)
+		v := s[int(lo)] + (pos-lo)*(s[int(hi)]-s[int(lo)])
+		return &v
+	}
+	mean := sum / float64(len(s))
+	q.Median, q.P75, q.P90, q.Mean = at(0.5), at(0.75), at(0.9), &mean
+	return q
+}
