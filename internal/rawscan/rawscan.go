@@ -19,8 +19,8 @@ import (
 	"time"
 	"unsafe"
 
-	duck "github.com/duckdb/duckdb-go/v2"
 	"github.com/duckdb/duckdb-go/mapping"
+	duck "github.com/duckdb/duckdb-go/v2"
 )
 
 // Chunk is one result chunk. Its views are valid only during the callback
