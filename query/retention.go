@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
@@ -141,78 +144,152 @@ func RunRetention(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 		Periods: req.Periods, Mode: req.Mode, Rolling: req.Rolling, From: civil(req.From).Format(time.DateOnly), To: civil(req.To).Format(time.DateOnly),
 		AsOf: req.AsOf.UTC().Format(time.RFC3339), TimeZone: biz.TimeZone, By: req.By,
 		Cohorts: []RetentionRow{}, Totals: []RetentionRow{}, Headline: []RetentionHeadline{}}
-	if out.Cohorts, err = retentionRows(ctx, db, d, biz, req, req.By, true, start, end); err != nil {
+	if err := retentionRun(ctx, db, d, biz, req, start, end, out); err != nil {
 		return nil, err
-	}
-	if out.Totals, err = retentionRows(ctx, db, d, biz, req, "", false, start, end); err != nil {
-		return nil, err
-	}
-	if req.By != "" {
-		groups, err := retentionRows(ctx, db, d, biz, req, req.By, false, start, end)
-		if err != nil {
-			return nil, err
-		}
-		out.Totals = append(out.Totals, groups...)
-	}
-	daily := req
-	daily.Grain, daily.Periods = "day", 30
-	heads, err := retentionRows(ctx, db, d, biz, daily, "", false, start, end)
-	if err != nil {
-		return nil, err
-	}
-	if req.By != "" {
-		groups, err := retentionRows(ctx, db, d, biz, daily, req.By, false, start, end)
-		if err != nil {
-			return nil, err
-		}
-		heads = append(heads, groups...)
-	}
-	for _, h := range heads {
-		out.Headline = append(out.Headline, RetentionHeadline{Group: h.Group, D1: h.Cells[1], D7: h.Cells[7], D30: h.Cells[30]})
 	}
 	return out, nil
 }
 
-// retentionRows runs the matrix query: one row per group (and cohort when
-// split) with Periods+1 cells.
-func retentionRows(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, req RetentionRequest, by string, split bool, start, end time.Time) ([]RetentionRow, error) {
-	q, args, err := buildRetentionSQL(d, biz, req, by, split, start, end)
+// retentionRun runs the retention query, which reads the events once, and
+// fills out's cohorts, totals (sums of the cohorts' cells, overall first,
+// then per group) and headline (overall, then per group).
+func retentionRun(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, req RetentionRequest, start, end time.Time, out *Retention) error {
+	q, args, err := buildRetentionSQL(d, biz, req, req.By, start, end)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("query: retention: %w", err)
+		return fmt.Errorf("query: retention: %w", err)
 	}
 	defer rows.Close()
-	var out []RetentionRow
-	idx := map[[2]string]int{}
+	newRow := func(g, cohort string, periods int) *RetentionRow {
+		r := &RetentionRow{Group: g, Cohort: cohort, Cells: make([]RetentionCell, periods+1)}
+		for j := range r.Cells {
+			r.Cells[j].N = j
+		}
+		return r
+	}
+	cohorts := map[[2]string]*RetentionRow{}
+	heads := map[string]*RetentionRow{}
 	for rows.Next() {
-		var g string
+		var kind, g string
 		var c sql.NullTime
 		var n int
 		var size, elig, ret int64
-		if err := rows.Scan(&g, &c, &n, &size, &elig, &ret); err != nil {
-			return nil, fmt.Errorf("query: retention: %w", err)
+		if err := rows.Scan(&kind, &g, &c, &n, &size, &elig, &ret); err != nil {
+			return fmt.Errorf("query: retention: %w", err)
 		}
-		k := [2]string{g, ""}
-		if c.Valid {
-			k[1] = c.Time.Format(time.DateOnly)
-		}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			r := RetentionRow{Group: g, Cohort: k[1], Size: size, Cells: make([]RetentionCell, req.Periods+1)}
-			for j := range r.Cells {
-				r.Cells[j].N = j
+		var r *RetentionRow
+		if kind == "c" {
+			k := [2]string{g, c.Time.Format(time.DateOnly)}
+			if r = cohorts[k]; r == nil {
+				r = newRow(k[0], k[1], req.Periods)
+				cohorts[k] = r
 			}
-			r.Cells[0] = RetentionCell{Eligible: size, Retained: size, Rate: div(float64(size), float64(size))}
-			out = append(out, r)
+		} else {
+			if r = heads[g]; r == nil {
+				r = newRow(g, "", 30)
+				heads[g] = r
+			}
 		}
-		out[i].Cells[n] = RetentionCell{N: n, Eligible: elig, Retained: ret, Rate: div(float64(ret), float64(elig))}
+		r.Size = size
+		r.Cells[n] = RetentionCell{N: n, Eligible: elig, Retained: ret}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query: retention: %w", err)
+	}
+	// Cohorts by group, then date; totals and the headline overall, then
+	// per group.
+	keys := make([][2]string, 0, len(cohorts))
+	for k := range cohorts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	})
+	sum := func(dst, src *RetentionRow) {
+		dst.Size += src.Size
+		for j := 1; j < len(src.Cells); j++ {
+			dst.Cells[j].Eligible += src.Cells[j].Eligible
+			dst.Cells[j].Retained += src.Cells[j].Retained
+		}
+	}
+	var totals []*RetentionRow
+	total := map[string]*RetentionRow{}
+	for _, k := range keys {
+		c := cohorts[k]
+		out.Cohorts = append(out.Cohorts, *c)
+		groups := []string{""}
+		if req.By != "" {
+			groups = append(groups, k[0])
+		}
+		for _, g := range groups {
+			t := total[g]
+			if t == nil {
+				t = newRow(g, "", req.Periods)
+				total[g] = t
+				totals = append(totals, t)
+			}
+			sum(t, c)
+		}
+	}
+	slices.SortStableFunc(totals, func(a, b *RetentionRow) int {
+		if (a.Group == "") != (b.Group == "") {
+			if a.Group == "" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Group, b.Group)
+	})
+	for _, t := range totals {
+		out.Totals = append(out.Totals, *t)
+	}
+	if len(cohorts) > 0 {
+		var hs []*RetentionRow
+		if req.By == "" {
+			if h := heads[""]; h != nil {
+				hs = append(hs, h)
+			}
+		} else {
+			all := newRow("", "", 30)
+			hs = append(hs, all)
+			gs := make([]string, 0, len(heads))
+			for g := range heads {
+				gs = append(gs, g)
+			}
+			sort.Strings(gs)
+			for _, g := range gs {
+				sum(all, heads[g])
+				hs = append(hs, heads[g])
+			}
+		}
+		for _, h := range hs {
+			out.Headline = append(out.Headline, RetentionHeadline{Group: h.Group, D1: h.Cells[1], D7: h.Cells[7], D30: h.Cells[30]})
+		}
+	}
+	rate := func(rs []RetentionRow) {
+		for i := range rs {
+			r := &rs[i]
+			r.Cells[0] = RetentionCell{Eligible: r.Size, Retained: r.Size}
+			for j := range r.Cells {
+				r.Cells[j].Rate = div(float64(r.Cells[j].Retained), float64(r.Cells[j].Eligible))
+			}
+		}
+	}
+	rate(out.Cohorts)
+	rate(out.Totals)
+	for i := range out.Headline {
+		h := &out.Headline[i]
+		for _, c := range []*RetentionCell{&h.D1, &h.D7, &h.D30} {
+			c.Rate = div(float64(c.Retained), float64(c.Eligible))
+		}
+	}
+	return nil
 }
 
 // grainSeconds is the length of a rolling interval.
@@ -244,9 +321,15 @@ func localBucket(grain string, t time.Time, loc *time.Location) time.Time {
 	return day
 }
 
-// buildRetentionSQL returns the retention query. Columns: group, cohort
-// (NULL unless split), N, cohort size, eligible, retained.
-func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by string, split bool, start, end time.Time) (string, []any, error) {
+// buildRetentionSQL returns the retention query. It reads the events once:
+// every return event of a cohort member becomes its interval N in the
+// grain and its day D (both from the member's start, rolling or
+// calendar), reduced to one row per member and N with whether D 1, 7 or
+// 30 was among them. From those rows come the cohort cells (kind 'c': group,
+// cohort, N, size, eligible, retained) and the D1/D7/D30 headline cells
+// (kind 'h': group, NULL, D, ...); the eligible counts come from each
+// member's last observable interval (and day) before AsOf.
+func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by string, start, end time.Time) (string, []any, error) {
 	var ps params
 	loc := biz.Location()
 	pStart, pEnd, pAsOf := ps.p("start", start), ps.p("end", end), ps.p("asof", req.AsOf.UTC())
@@ -261,47 +344,87 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 	if req.ReturnEvent != "" {
 		ret = "e.name = " + ps.p("return", req.ReturnEvent)
 	}
-	cb, err := d.Bucket(req.Grain, localTime(d, "t0", loc, lo, hi))
+	// last (and offset) for a grain: the member's last interval wholly
+	// before AsOf, and an event's interval.
+	lastOffset := func(grain string) (last, offset, bucket string, err error) {
+		cb, err := d.Bucket(grain, localTime(d, "t0", loc, lo, hi))
+		if err != nil {
+			return "", "", "", err
+		}
+		if req.Rolling {
+			L := grainSeconds[grain]
+			return fmt.Sprintf("(date_diff('second', t0, %s) // %d - 1)", pAsOf, L), fmt.Sprintf("(date_diff('second', coh.t0, e.ts) // %d)", L), cb, nil
+		}
+		ab := ps.p("asof_"+grain, localBucket(grain, req.AsOf, loc))
+		eb, err := d.Bucket(grain, localTime(d, "e.ts", loc, lo, hi))
+		if err != nil {
+			return "", "", "", err
+		}
+		col := map[string]string{"day": "cd", "week": "cw", "month": "cm"}[grain]
+		return "(" + bucketDiff(grain, col, "CAST("+ab+" AS DATE)") + " - 1)", bucketDiff(grain, "coh."+col, eb), cb, nil
+	}
+	last, offset, cb, err := lastOffset(req.Grain)
 	if err != nil {
 		return "", nil, err
 	}
-	var last, offset string
-	if req.Rolling {
-		L := grainSeconds[req.Grain]
-		last = fmt.Sprintf("(date_diff('second', t0, %s) // %d - 1)", pAsOf, L)
-		offset = fmt.Sprintf("(date_diff('second', coh.t0, e.ts) // %d)", L)
-	} else {
-		ab := ps.p("asof_bucket", localBucket(req.Grain, req.AsOf, loc))
-		last = "(" + bucketDiff(req.Grain, "c", "CAST("+ab+" AS DATE)") + " - 1)"
-		eb, err := d.Bucket(req.Grain, localTime(d, "e.ts", loc, lo, hi))
-		if err != nil {
-			return "", nil, err
-		}
-		offset = bucketDiff(req.Grain, "coh.c", eb)
+	dlast, doffset, db, err := lastOffset("day")
+	if err != nil {
+		return "", nil, err
+	}
+	col := map[string]string{"day": "cd", "week": "cw", "month": "cm"}[req.Grain]
+	buckets := cb + " AS " + col
+	if req.Grain != "day" {
+		buckets += ", " + db + " AS cd"
 	}
 	bd, err := resolveBreakdown("person", by, "x.id")
 	if err != nil {
 		return "", nil, err
 	}
-	retained := "list_contains(x.ns, p.n)"
+	P := req.Periods
+	retainedC := "count(*) FILTER (WHERE p.n <= m.last AND m.n = p.n)"
+	retainedH := "count(*) FILTER (WHERE x.dlast >= p.n AND CASE p.n WHEN 1 THEN x.d1 WHEN 7 THEN x.d7 ELSE x.d30 END)"
 	if req.Mode == "on_or_after" {
-		retained = "x.maxn >= p.n"
-	}
-	cohort := "NULL::DATE"
-	if split {
-		cohort = "x.c"
+		retainedH = "count(*) FILTER (WHERE x.dlast >= p.n AND x.dmax >= p.n)"
 	}
 	q := "-- query.RunRetention\nWITH " + acquisitionCTEs + ",\n" +
 		"first AS (" + first + "),\n" +
-		"coh0 AS (SELECT id, t0, " + cb + " AS c FROM first WHERE t0 >= " + pStart + " AND t0 < " + pEnd + " AND t0 < " + pAsOf + "),\n" +
-		"coh AS (SELECT id, t0, c, " + last + " AS last FROM coh0),\n" +
-		"act AS (SELECT coh.id, " + offset + " AS n FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret +
-		" AND e.ts >= coh.t0 AND e.ts < " + pAsOf + "),\n" +
-		"u AS (SELECT id, max(n) AS maxn, list(DISTINCT n) AS ns FROM act WHERE n >= 1 GROUP BY id),\n" +
-		"x AS (SELECT coh.*, u.maxn, u.ns FROM coh LEFT JOIN u ON u.id = coh.id)\n" +
-		"SELECT " + bd.expr + " AS g, " + cohort + " AS cohort, p.n, count(*) AS size, count(*) FILTER (WHERE x.last >= p.n) AS eligible, " +
-		"count(*) FILTER (WHERE x.last >= p.n AND coalesce(" + retained + ", false)) AS retained FROM x" + bd.joins +
-		fmt.Sprintf(" CROSS JOIN range(1, %d) p(n)", req.Periods+1) +
-		" GROUP BY g, cohort, p.n ORDER BY (g <> ''), g, cohort, p.n"
+		"coh0 AS (SELECT id, t0, " + buckets + " FROM first WHERE t0 >= " + pStart + " AND t0 < " + pEnd + " AND t0 < " + pAsOf + "),\n" +
+		"coh AS (SELECT *, " + col + " AS c, " + last + " AS last, " + dlast + " AS dlast FROM coh0),\n" +
+		// One row per member: the intervals 1..P with a return as a bit
+		// string (bit N-1 for interval N), the last such interval, and the
+		// day facts of the headline.
+		"u AS (SELECT coh.id, " + fmt.Sprintf("bitstring_agg(n, 1, %d) FILTER (WHERE n BETWEEN 1 AND %d)", P, P) + " AS bits, max(n) FILTER (WHERE n >= 1) AS maxn," +
+		" bool_or(dn = 1) AS d1, bool_or(dn = 7) AS d7, bool_or(dn = 30) AS d30, max(dn) AS dmax" +
+		" FROM (SELECT coh.id, " + offset + " AS n, " + doffset + " AS dn FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret + " AND e.ts >= coh.t0 AND e.ts < " + pAsOf + ") coh GROUP BY 1),\n" +
+		"x AS MATERIALIZED (SELECT x.id, x.c, x.last, x.dlast, u.bits, u.maxn, coalesce(u.d1, false) AS d1, coalesce(u.d7, false) AS d7, coalesce(u.d30, false) AS d30, coalesce(u.dmax, -1) AS dmax, " + bd.expr + " AS g" +
+		" FROM coh x LEFT JOIN u ON u.id = x.id" + bd.joins + "),\n"
+	if req.Mode == "on_or_after" {
+		// Retained in N when some return is in N or later: one row per
+		// member with the earlier of its last return interval and its last
+		// interval, or -1.
+		q += "m AS (SELECT g, c, last, CASE WHEN maxn IS NULL THEN -1 ELSE least(maxn, last) END AS n, count(*) AS cnt FROM x GROUP BY ALL)\n"
+		retainedC = "sum(cnt) FILTER (WHERE p.n <= m.last AND m.n >= p.n)"
+	} else {
+		// Retained in N when a return is in N: the members (n = -1) and,
+		// per interval 1..P up to their last, those with a return in it.
+		q += "m AS (SELECT g, c, last, -1 AS n, count(*) AS cnt FROM x GROUP BY ALL" +
+			fmt.Sprintf(" UNION ALL SELECT x.g, x.c, x.last, r.n, count(*) FROM x CROSS JOIN range(1, %d) r(n)", P+1) +
+			" WHERE x.bits IS NOT NULL AND r.n <= x.last AND get_bit(x.bits, CAST(r.n - 1 AS INTEGER)) = 1 GROUP BY ALL)\n"
+		retainedC = "sum(cnt) FILTER (WHERE m.n = p.n)"
+	}
+	member := boolIf(req.Mode == "on_or_after", "true", "m.n = -1")
+	q += "SELECT 'c' AS kind, m.g, m.c, p.n, coalesce(sum(cnt) FILTER (WHERE " + member + "), 0) AS size," +
+		" coalesce(sum(cnt) FILTER (WHERE p.n <= m.last AND " + member + "), 0) AS eligible, coalesce(" + retainedC + ", 0) AS retained" +
+		fmt.Sprintf(" FROM m CROSS JOIN range(1, %d) p(n) GROUP BY ALL\n", P+1) +
+		"UNION ALL SELECT 'h', x.g, NULL::DATE, p.n, count(*), count(*) FILTER (WHERE x.dlast >= p.n), " + retainedH +
+		" FROM x CROSS JOIN (VALUES (1), (7), (30)) p(n) GROUP BY ALL"
 	return q, ps.args, nil
+}
+
+// boolIf returns a when c, else b.
+func boolIf(c bool, a, b string) string {
+	if c {
+		return a
+	}
+	return b
 }
