@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,5 +203,47 @@ func TestIngestSink_WriteAtomic(t *testing.T) {
 	}
 	if id != "e3" || revenue != 12.5 || props != `{"a":1}` {
 		t.Errorf("stored %s %v %s", id, revenue, props)
+	}
+}
+
+// TestIngestSink_Pipeline sends event-only and identifying batches from
+// many goroutines at once, so that groups are appended while others
+// commit and identity updates wait for a clean group: every Submit must
+// succeed and every message be stored once, with its person.
+func TestIngestSink_Pipeline(t *testing.T) {
+	s := MustOpen(t)
+	in := mustIngester(t, s, nil)
+	const clients, rounds = 16, 20
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				var body string
+				if (c+r)%3 == 0 {
+					body = fmt.Sprintf(`{"batch":[{"type":"identify","messageId":"i-%d-%d","anonymousId":"a-%d","userId":"u-%d","traits":{"plan":"p%d"}},
+						{"type":"track","messageId":"t-%d-%d","anonymousId":"a-%d","userId":"u-%d","event":"e"}]}`, c, r, c, c, r, c, r, c, c)
+				} else {
+					body = fmt.Sprintf(`{"batch":[{"type":"page","messageId":"p-%d-%d","anonymousId":"a-%d"},{"type":"page","messageId":"q-%d-%d","anonymousId":"a-%d"}]}`, c, r, c, c, r, c)
+				}
+				res := segment.Decode("batch", []byte(body))
+				if err := in.Submit(context.Background(), "web", res.Messages, time.Now(), len(body), ""); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var events, ids, people, links int
+	s.DB().QueryRow("SELECT count(*), count(DISTINCT id) FROM events").Scan(&events, &ids)
+	s.DB().QueryRow("SELECT count(*) FROM people").Scan(&people)
+	s.DB().QueryRow("SELECT count(*) FROM identities WHERE kind = 'anonymous'").Scan(&links)
+	if events != clients*rounds*2 || ids != events {
+		t.Errorf("%d events, %d ids, want %d", events, ids, clients*rounds*2)
+	}
+	if people != clients || links != clients {
+		t.Errorf("%d people, %d anonymous links, want %d", people, links, clients)
 	}
 }

@@ -9,7 +9,7 @@ import (
 // them, none older than window. It keeps two 64-bit hashes of each id (128
 // bits: a false match between two different ids is out of reach in
 // practice) and a ring of them in arrival order to expire the oldest.
-// About 45 bytes per id. Owned by the writer goroutine.
+// About 45 bytes per id. Not safe for concurrent use: Ingester.dmu guards it.
 type dedupeSet struct {
 	s1, s2 maphash.Seed
 	set    map[[2]uint64]struct{}
@@ -34,15 +34,20 @@ func (d *dedupeSet) key(id string) [2]uint64 {
 }
 
 // seen reports whether id was added and has not expired.
-func (d *dedupeSet) seen(id string) bool {
-	_, ok := d.set[d.key(id)]
+func (d *dedupeSet) seen(id string) bool { return d.seenKey(d.key(id)) }
+
+// seenKey is seen of the id whose key is k.
+func (d *dedupeSet) seenKey(k [2]uint64) bool {
+	_, ok := d.set[k]
 	return ok
 }
 
 // add records id as stored at time at, evicting the oldest ids beyond the
 // bounds.
-func (d *dedupeSet) add(id string, at time.Time) {
-	k := d.key(id)
+func (d *dedupeSet) add(id string, at time.Time) { d.addKey(d.key(id), at) }
+
+// addKey is add of the id whose key is k.
+func (d *dedupeSet) addKey(k [2]uint64, at time.Time) {
 	if _, ok := d.set[k]; ok {
 		return
 	}

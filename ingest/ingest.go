@@ -1,8 +1,8 @@
 // Package ingest turns calls of Segment's tracking API into rows of the
 // canonical tables and stores them durably: write-key auth, enrichment
 // (campaign parameters, click ids, channel, identity, IP policy), dedupe by
-// messageId, and group commit through one writer goroutine that drains a
-// bounded queue.
+// messageId, and group commit from a bounded queue, the next group built
+// while the previous one commits.
 //
 // Submit returns only after the transaction holding the messages has
 // committed, so a caller may acknowledge them. The store is behind the Sink
@@ -13,9 +13,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,31 @@ type Sink interface {
 	// received at or after since, at most limit of them, newest first. The
 	// dedupe set is loaded from it at start.
 	RecentIDs(ctx context.Context, since time.Time, limit int, yield func(id string, receivedAt time.Time)) error
+}
+
+// TxSink is a Sink that can build a transaction while another one
+// commits, so that appending a group overlaps the commit (and WAL sync) of
+// the one before. The ingester commits the transactions in the order they
+// began and runs identity updates only in a transaction that began while
+// no other was open.
+type TxSink interface {
+	Sink
+	// Begin opens a transaction. At most two are open at once: Begin
+	// waits for one to end (or for ctx).
+	Begin(ctx context.Context) (Tx, error)
+}
+
+// Tx is a transaction of a TxSink, used by one goroutine at a time.
+type Tx interface {
+	// Write adds c to the transaction; nothing is visible or durable
+	// before Commit. After an error the transaction can only be rolled
+	// back.
+	Write(ctx context.Context, c *Commit) error
+	// Commit commits durably everything written: all of it or, with an
+	// error, none of it. It ends the transaction either way.
+	Commit(ctx context.Context) error
+	// Rollback discards the transaction, if Commit did not end it.
+	Rollback()
 }
 
 // Commit is what one transaction stores: new events, and the people,
@@ -126,15 +153,20 @@ type Ingester struct {
 	chMu    sync.RWMutex // guards chCache
 	chCache map[bowtie.Touch]string
 
-	// dedupe is owned by the writer goroutine.
-	dedupe *dedupeSet
+	sink TxSink // cfg.Sink, or serialSink around it
+
+	dmu      sync.Mutex          // guards dedupe and inflight
+	dedupe   *dedupeSet          // ids stored
+	inflight map[[2]uint64]int64 // ids in groups not yet resolved -> group seq
+	seq      int64               // of the last group begun; owned by writer
 }
 
 // request is one Submit waiting for its commit.
 type request struct {
-	msgs  []*enriched
-	bytes int64
-	done  chan error
+	msgs     []*enriched
+	bytes    int64
+	identity bool // some message updates people, accounts or identities
+	done     chan error
 }
 
 // New checks cfg, loads the recent messageIds from the sink and starts the
@@ -166,11 +198,17 @@ func New(ctx context.Context, cfg Config) (*Ingester, error) {
 	}
 	in := &Ingester{
 		cfg: cfg, biz: cfg.Business, m: cfg.Metrics, log: cfg.Logger,
-		keys:    map[string]string{},
-		chCache: map[bowtie.Touch]string{},
-		queue:   make(chan *request, 4096),
-		done:    make(chan struct{}),
-		dedupe:  newDedupeSet(cfg.DedupeIDs, cfg.DedupeWindow),
+		keys:     map[string]string{},
+		chCache:  map[bowtie.Touch]string{},
+		queue:    make(chan *request, 4096),
+		done:     make(chan struct{}),
+		dedupe:   newDedupeSet(cfg.DedupeIDs, cfg.DedupeWindow),
+		inflight: map[[2]uint64]int64{},
+	}
+	if ts, ok := cfg.Sink.(TxSink); ok {
+		in.sink = ts
+	} else {
+		in.sink = serialSink{cfg.Sink}
 	}
 	if cfg.Sources == nil {
 		cfg.Sources = cfg.Business.Ingest.Sources
@@ -231,7 +269,9 @@ func (in *Ingester) Submit(ctx context.Context, source string, msgs []segment.Me
 	}
 	req := &request{msgs: make([]*enriched, len(msgs)), bytes: int64(size), done: make(chan error, 1)}
 	for i := range msgs {
-		req.msgs[i] = in.enrich(&msgs[i], source, receivedAt, remoteIP)
+		e := in.enrich(&msgs[i], source, receivedAt, remoteIP)
+		req.msgs[i] = e
+		req.identity = req.identity || e.person != nil || e.account != nil || len(e.links) > 0
 	}
 	if in.queued.Add(req.bytes) > in.cfg.QueueBytes {
 		in.queued.Add(-req.bytes)
@@ -279,123 +319,255 @@ func (in *Ingester) Close(ctx context.Context) error {
 	}
 }
 
-// writer is the one goroutine that commits: it takes the first waiting
-// request, adds every other one already queued (up to MaxCommitEvents
-// messages), stores them in one transaction and answers them all. While a
-// commit runs, new requests queue up and go into the next one, so the
-// number of commits per second adapts to the load.
+// writer is the goroutine that builds the group commits; commitLoop is the
+// one that commits them, in order. The writer adds every request that
+// arrives to the open group (up to MaxCommitEvents messages), appending
+// its events to the group's transaction at once; it hands the group over
+// as soon as the committer is free. So the next group is built and
+// appended while the previous one commits and syncs the WAL, and the size
+// of a group adapts to the load.
+//
+// Dedupe: a message is left out when its id was stored (the dedupe set)
+// or is in a group not yet resolved (inflight, this group included). If a
+// group fails, the next group fails too when it left out a copy of one of
+// its messages, so no acknowledged message can be missing.
+//
+// Identity updates (people, accounts, identity links) must run in a
+// transaction that began after every earlier commit: a transaction begun
+// while another commits does not see that one's rows, and an upsert of a
+// row the other wrote would be a write-write conflict in DuckDB. A group begun while nothing was committing is clean and
+// takes any request; a request with identity facts that arrives while
+// the open group is not clean waits for the next group, which then begins
+// only once the committer is idle.
 func (in *Ingester) writer() {
 	defer close(in.done)
+	commits := make(chan *group) // unbuffered: taken when the committer is idle
+	resolved := make(chan struct{}, 2)
+	go in.commitLoop(commits, resolved)
+	defer close(commits)
+
+	queue := in.queue
+	var cur *group
+	var deferred []*request // requests with identity facts, for the next clean group
+	pending := 0            // groups handed over and not yet resolved
 	for {
-		first, ok := <-in.queue
-		if !ok {
+		if queue == nil && cur == nil && len(deferred) == 0 {
+			for ; pending > 0; pending-- {
+				<-resolved
+			}
 			return
 		}
-		batch := []*request{first}
-		n := len(first.msgs)
-	fill:
-		for n < in.cfg.MaxCommitEvents {
-			select {
-			case r, ok := <-in.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-				n += len(r.msgs)
-			default:
-				break fill
+		if cur == nil && len(deferred) > 0 && pending == 0 {
+			cur = in.newGroup(true)
+			n := 0
+			for ; n < len(deferred) && cur.msgs < in.cfg.MaxCommitEvents; n++ {
+				in.add(cur, deferred[n])
 			}
+			deferred = slices.Delete(deferred, 0, n)
 		}
-		in.commit(batch)
-	}
-}
-
-// commit stores batch in one transaction and answers its requests.
-func (in *Ingester) commit(batch []*request) {
-	var bytes int64
-	for _, r := range batch {
-		bytes += r.bytes
-	}
-	c, ids, dups := in.build(batch)
-	start := time.Now()
-	var err error
-	if len(c.Events) > 0 {
-		err = in.cfg.Sink.Write(context.Background(), c)
-		in.m.observeCommit(time.Since(start), err)
-	}
-	if err == nil {
-		now := in.cfg.Now()
-		for _, id := range ids {
-			in.dedupe.add(id, now)
+		var send chan<- *group
+		if cur != nil && len(cur.reqs) > 0 {
+			send = commits
 		}
-		in.m.stored.Add(int64(len(c.Events)))
-		in.m.duplicates.Add(int64(dups))
-	} else {
-		in.log.Error("ingest: commit failed", slog.Int("events", len(c.Events)), slog.Any("err", err))
-		n := 0
-		for _, r := range batch {
-			n += len(r.msgs)
+		recv := queue
+		if cur != nil && cur.msgs >= in.cfg.MaxCommitEvents || len(deferred) > 0 && cur == nil {
+			recv = nil // full, or waiting for the committer to be idle
 		}
-		in.m.Reject("store_error", n)
-		err = fmt.Errorf("ingest: store: %w", err)
-	}
-	in.queued.Add(-bytes)
-	for _, r := range batch {
-		r.done <- err
-	}
-}
-
-// build turns the requests of one commit into its rows: duplicates (of a
-// stored message or of one earlier in the commit) are left out entirely,
-// people and account updates are merged per id in message order.
-func (in *Ingester) build(batch []*request) (c *Commit, ids []string, dups int) {
-	c = &Commit{}
-	people := map[string]*PersonUpdate{}
-	accounts := map[string]*AccountUpdate{}
-	links := map[[2]string]bool{}
-	inCommit := map[string]bool{}
-	for _, r := range batch {
-		for _, e := range r.msgs {
-			if inCommit[e.id] || in.dedupe.seen(e.id) {
-				dups++
+		select {
+		case r, ok := <-recv:
+			if !ok {
+				queue = nil
 				continue
 			}
-			inCommit[e.id] = true
-			ids = append(ids, e.id)
-			c.Events = append(c.Events, e.row)
-			if e.person != nil {
-				if p := people[e.person.ID]; p != nil {
-					p.merge(e.person)
-				} else {
-					people[e.person.ID] = e.person
-					c.People = append(c.People, e.person)
-				}
+			if r.identity && (cur == nil && pending > 0 || cur != nil && !cur.clean) {
+				deferred = append(deferred, r)
+				continue
 			}
-			if e.account != nil {
-				if a := accounts[e.account.ID]; a != nil {
-					a.merge(e.account)
-				} else {
-					accounts[e.account.ID] = e.account
-					c.Accounts = append(c.Accounts, e.account)
-				}
+			if cur == nil {
+				cur = in.newGroup(pending == 0)
 			}
-			for _, l := range e.links {
-				k := [2]string{l.Kind, l.AliasID}
-				if !links[k] {
-					links[k] = true
-					c.Identities = append(c.Identities, l)
-				}
+			in.add(cur, r)
+		case send <- cur:
+			cur = nil
+			pending++
+		case <-resolved:
+			pending--
+		}
+	}
+}
+
+// group is one transaction being built or committed.
+type group struct {
+	seq   int64
+	dep   int64 // seq of the other group a message was a duplicate of, or 0
+	clean bool  // begun while no other group was unresolved
+	tx    Tx    // nil until the first event to store
+	err   error
+	reqs  []*request
+	keys  [][2]uint64 // dedupe keys of the messages stored
+	msgs  int         // messages in reqs
+	dups  int
+	bytes int64
+	c     Commit // the identity updates (Events stay empty)
+
+	people   map[string]*PersonUpdate
+	accounts map[string]*AccountUpdate
+	links    map[[2]string]bool
+	rows     [][]any // scratch
+}
+
+func (in *Ingester) newGroup(clean bool) *group {
+	in.seq++
+	return &group{seq: in.seq, clean: clean}
+}
+
+// add puts r into g: its new messages' events go into g's transaction,
+// its duplicates (of a stored message, or of one in a group not yet
+// resolved) are left out, its identity updates are merged per id in
+// message order.
+func (in *Ingester) add(g *group, r *request) {
+	g.reqs = append(g.reqs, r)
+	g.msgs += len(r.msgs)
+	g.bytes += r.bytes
+	rows := g.rows[:0]
+	in.dmu.Lock()
+	for _, e := range r.msgs {
+		k := in.dedupe.key(e.id)
+		if seq, ok := in.inflight[k]; ok || in.dedupe.seenKey(k) {
+			if ok && seq != g.seq {
+				g.dep = seq
+			}
+			g.dups++
+			continue
+		}
+		in.inflight[k] = g.seq
+		g.keys = append(g.keys, k)
+		rows = append(rows, e.row)
+		if e.person != nil {
+			if g.people == nil {
+				g.people = map[string]*PersonUpdate{}
+			}
+			if p := g.people[e.person.ID]; p != nil {
+				p.merge(e.person)
+			} else {
+				g.people[e.person.ID] = e.person
+				g.c.People = append(g.c.People, e.person)
+			}
+		}
+		if e.account != nil {
+			if g.accounts == nil {
+				g.accounts = map[string]*AccountUpdate{}
+			}
+			if a := g.accounts[e.account.ID]; a != nil {
+				a.merge(e.account)
+			} else {
+				g.accounts[e.account.ID] = e.account
+				g.c.Accounts = append(g.c.Accounts, e.account)
+			}
+		}
+		for _, l := range e.links {
+			if g.links == nil {
+				g.links = map[[2]string]bool{}
+			}
+			k := [2]string{l.Kind, l.AliasID}
+			if !g.links[k] {
+				g.links[k] = true
+				g.c.Identities = append(g.c.Identities, l)
 			}
 		}
 	}
-	for _, p := range c.People {
-		p.Properties = encodeProps(p.props)
+	in.dmu.Unlock()
+	g.rows = rows[:0]
+	if len(rows) == 0 || g.err != nil {
+		return
 	}
-	for _, a := range c.Accounts {
-		a.Properties = encodeProps(a.props)
+	if g.tx == nil {
+		g.tx, g.err = in.sink.Begin(context.Background())
+		if g.err != nil {
+			return
+		}
 	}
-	return c, ids, dups
+	g.err = g.tx.Write(context.Background(), &Commit{Events: rows})
 }
+
+// commitLoop commits the groups it receives, in order, and answers their
+// requests.
+func (in *Ingester) commitLoop(commits <-chan *group, resolved chan<- struct{}) {
+	var failed int64 // seq of the last group that failed
+	for g := range commits {
+		err := g.err
+		if err == nil && g.dep != 0 && g.dep == failed {
+			err = errors.New("an earlier commit failed")
+		}
+		if err == nil && g.tx != nil {
+			start := time.Now()
+			if len(g.c.People)+len(g.c.Accounts)+len(g.c.Identities) > 0 {
+				for _, p := range g.c.People {
+					p.Properties = encodeProps(p.props)
+				}
+				for _, a := range g.c.Accounts {
+					a.Properties = encodeProps(a.props)
+				}
+				err = g.tx.Write(context.Background(), &g.c)
+			}
+			if err == nil {
+				err = g.tx.Commit(context.Background())
+				g.tx = nil
+			}
+			in.m.observeCommit(time.Since(start), err)
+		}
+		if g.tx != nil {
+			g.tx.Rollback()
+		}
+		if err != nil {
+			failed = g.seq
+		}
+		now := in.cfg.Now()
+		in.dmu.Lock()
+		for _, k := range g.keys {
+			delete(in.inflight, k)
+			if err == nil {
+				in.dedupe.addKey(k, now)
+			}
+		}
+		in.dmu.Unlock()
+		if err == nil {
+			in.m.stored.Add(int64(len(g.keys)))
+			in.m.duplicates.Add(int64(g.dups))
+		} else {
+			in.log.Error("ingest: commit failed", slog.Int("events", len(g.keys)), slog.Any("err", err))
+			in.m.Reject("store_error", g.msgs)
+			err = fmt.Errorf("ingest: store: %w", err)
+		}
+		in.queued.Add(-g.bytes)
+		for _, r := range g.reqs {
+			r.done <- err
+		}
+		resolved <- struct{}{}
+	}
+}
+
+// serialTx adapts a Sink without transactions of its own: it gathers a
+// group and stores it with one Write at Commit.
+type serialTx struct {
+	s Sink
+	c Commit
+}
+
+func (t *serialTx) Write(ctx context.Context, c *Commit) error {
+	t.c.Events = append(t.c.Events, c.Events...)
+	t.c.People = append(t.c.People, c.People...)
+	t.c.Accounts = append(t.c.Accounts, c.Accounts...)
+	t.c.Identities = append(t.c.Identities, c.Identities...)
+	return nil
+}
+
+func (t *serialTx) Commit(ctx context.Context) error { return t.s.Write(ctx, &t.c) }
+func (t *serialTx) Rollback()                        {}
+
+type serialSink struct{ Sink }
+
+func (s serialSink) Begin(context.Context) (Tx, error) { return &serialTx{s: s.Sink}, nil }
 
 func (p *PersonUpdate) merge(q *PersonUpdate) {
 	set(&p.EmailHash, q.EmailHash)

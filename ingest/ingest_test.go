@@ -127,6 +127,91 @@ func TestIngester_StoreError(t *testing.T) {
 	}
 }
 
+// gateSink holds each Write until a value arrives on results, and returns
+// it (storing the commit when it is nil).
+type gateSink struct {
+	memSink
+	entered chan struct{}
+	results chan error
+}
+
+func (s *gateSink) Write(ctx context.Context, c *Commit) error {
+	s.entered <- struct{}{}
+	if err := <-s.results; err != nil {
+		return err
+	}
+	return s.memSink.Write(ctx, c)
+}
+
+// TestIngester_PipelineError checks the group built while another one
+// commits: a copy of a message that is in the committing group is left
+// out, and when that group fails, the group with the copy fails too (its
+// request must not be acknowledged); a group that left nothing out is
+// stored. Retries are then stored once.
+func TestIngester_PipelineError(t *testing.T) {
+	sink := &gateSink{memSink: memSink{ids: map[string]int{}}, entered: make(chan struct{}), results: make(chan error)}
+	in := mustIngester(t, sink, nil)
+	send := func(ids ...string) chan error {
+		var b strings.Builder
+		b.WriteString(`{"batch":[`)
+		for i, id := range ids {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"type":"track","anonymousId":"a","event":"e","messageId":%q}`, id)
+		}
+		b.WriteString(`]}`)
+		msgs := decode(t, b.String())
+		done := make(chan error, 1)
+		go func() { done <- in.Submit(context.Background(), "web", msgs, time.Now(), 10, "") }()
+		return done
+	}
+	first := send("x", "y")
+	<-sink.entered // the group of first is committing
+	second := send("y", "z")
+	time.Sleep(50 * time.Millisecond) // second is in the next group
+	sink.results <- fmt.Errorf("disk full")
+	if err := <-first; err == nil {
+		t.Fatal("first: the failed commit was acknowledged")
+	}
+	if err := <-second; err == nil { // rolled back without a Write
+		t.Fatal("second: acknowledged though its copy of y was in the failed commit")
+	}
+	if len(sink.ids) != 0 {
+		t.Fatalf("stored %v", sink.ids)
+	}
+
+	// Without a copy, the next group does not depend on the one that fails.
+	first = send("x")
+	<-sink.entered
+	second = send("w")
+	time.Sleep(50 * time.Millisecond)
+	sink.results <- fmt.Errorf("disk full")
+	if err := <-first; err == nil {
+		t.Fatal("first: the failed commit was acknowledged")
+	}
+	<-sink.entered
+	sink.results <- nil
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+
+	// The retries.
+	go func() {
+		for range sink.entered {
+			sink.results <- nil
+		}
+	}()
+	for _, done := range []chan error{send("x", "y"), send("y", "z"), send("w")} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sink.ids) != 4 || sink.ids["x"] != 1 || sink.ids["y"] != 1 || sink.ids["z"] != 1 || sink.ids["w"] != 1 {
+		t.Errorf("stored %v", sink.ids)
+	}
+}
+
 // TestIngester_Close checks that Close drains the queue and that Submit
 // fails with EUNAVAILABLE afterwards.
 func TestIngester_Close(t *testing.T) {
