@@ -205,3 +205,79 @@ func benchSizes(def []int) []int {
 	}
 	return out
 }
+
+// baselineRetentionSQL is the plainest DuckDB SQL for the weekly retention
+// matrix of BenchmarkRetention (calendar weeks, "on" mode): cohort size
+// per signup week and, per week N = 1..12 that ended before as-of, how
+// many members had a workout in their cohort week + N. $1, $2: the cohort
+// period; $3: as-of.
+const baselineRetentionSQL = `
+WITH first AS (SELECT person_id AS id, min(ts) AS t0 FROM events WHERE name = 'signup_completed' AND person_id IS NOT NULL GROUP BY 1),
+coh AS (SELECT id, t0, CAST(date_trunc('week', t0) AS DATE) AS c FROM first WHERE t0 >= $1 AND t0 < $2),
+act AS (SELECT DISTINCT coh.id, coh.c, date_diff('day', coh.c, CAST(date_trunc('week', e.ts) AS DATE)) // 7 AS n
+  FROM events e JOIN coh ON coh.id = e.person_id WHERE e.name = 'workout_completed' AND e.ts >= coh.t0 AND e.ts < $3)
+SELECT c, n, count(*) FROM act WHERE n BETWEEN 1 AND 12 AND n < date_diff('day', c, CAST(date_trunc('week', $3) AS DATE)) // 7 GROUP BY ALL
+UNION ALL SELECT c, 0, count(*) FROM coh GROUP BY c`
+
+// baselineRetentionBitsSQL answers the same with one row per member (a
+// bit string of its return weeks) instead of one per member and week.
+const baselineRetentionBitsSQL = `
+WITH first AS (SELECT person_id AS id, min(ts) AS t0 FROM events WHERE name = 'signup_completed' AND person_id IS NOT NULL GROUP BY 1),
+coh AS (SELECT id, t0, CAST(date_trunc('week', t0) AS DATE) AS c FROM first WHERE t0 >= $1 AND t0 < $2),
+u AS (SELECT coh.id, any_value(coh.c) AS c, bitstring_agg(n, 1, 12) FILTER (WHERE n BETWEEN 1 AND 12) AS bits FROM (
+  SELECT coh.id, coh.c, date_diff('day', coh.c, CAST(date_trunc('week', e.ts) AS DATE)) // 7 AS n
+  FROM events e JOIN coh ON coh.id = e.person_id WHERE e.name = 'workout_completed' AND e.ts >= coh.t0 AND e.ts < $3) coh GROUP BY 1)
+SELECT c, r.n, count(*) FROM u CROSS JOIN range(1, 13) r(n)
+  WHERE get_bit(bits, CAST(r.n - 1 AS INTEGER)) = 1 AND r.n < date_diff('day', c, CAST(date_trunc('week', $3) AS DATE)) // 7 GROUP BY ALL
+UNION ALL SELECT c, 0, count(*) FROM coh GROUP BY c`
+
+// BenchmarkRetention measures the weekly retention matrix (cohorts by
+// first signup, return = a workout, 12 weeks, calendar weeks, "on" mode,
+// with the D1/D7/D30 headline RunRetention adds) over the whole B2C demo
+// history, next to the two baseline queries. AsOf is given, as the
+// dashboard's default (the last day with data) costs a scan of its own.
+func BenchmarkRetention(b *testing.B) {
+	biz, _ := bowtie.Preset("b2c")
+	ctx := context.Background()
+	for _, n := range benchSizes([]int{1_000_000}) {
+		s := benchStore(b, "b2c", n)
+		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz)
+		if err != nil {
+			b.Fatal(err)
+		}
+		to := last.AddDate(0, 0, 1)
+		req := query.RetentionRequest{CohortEvent: "signup_completed", ReturnEvent: "workout_completed", Grain: "week", Periods: 12, From: first, To: last, AsOf: to}
+		b.Run(fmt.Sprintf("events=%d/bowtie", n), func(b *testing.B) {
+			for b.Loop() {
+				r, err := query.RunRetention(ctx, s.DB(), query.DuckDB{}, biz, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(r.Totals[0].Cells[1].Retained), "week1")
+			}
+		})
+		for _, bl := range []struct{ name, q string }{{"baseline-sql", baselineRetentionSQL}, {"baseline-sql-bits", baselineRetentionBitsSQL}} {
+			b.Run(fmt.Sprintf("events=%d/%s", n, bl.name), func(b *testing.B) {
+				for b.Loop() {
+					rows, err := s.DB().QueryContext(ctx, bl.q, first, to, to)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var week1 int64
+					for rows.Next() {
+						var c time.Time
+						var wk, cnt int64
+						if err := rows.Scan(&c, &wk, &cnt); err != nil {
+							b.Fatal(err)
+						}
+						if wk == 1 {
+							week1 += cnt
+						}
+					}
+					rows.Close()
+					b.ReportMetric(float64(week1), "week1")
+				}
+			})
+		}
+	}
+}

@@ -332,17 +332,18 @@ func localBucket(grain string, t time.Time, loc *time.Location) time.Time {
 func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by string, start, end time.Time) (string, []any, error) {
 	var ps params
 	loc := biz.Location()
-	pStart, pEnd, pAsOf := ps.p("start", start), ps.p("end", end), ps.p("asof", req.AsOf.UTC())
+	// Literals, not parameters: DuckDB pushes constant filters into the scan.
+	pStart, pEnd, pAsOf := timestampLiteral(start), timestampLiteral(end), timestampLiteral(req.AsOf)
 	lo, hi := start.AddDate(0, 0, -1), req.AsOf.AddDate(0, 0, 1)
 	var first string
 	if req.CohortEvent != "" {
-		first = "SELECT person_id AS id, min(ts) AS t0 FROM events WHERE person_id IS NOT NULL AND name = " + ps.p("cohort", req.CohortEvent) + " GROUP BY 1"
+		first = "SELECT person_id AS id, min(ts) AS t0 FROM events WHERE person_id IS NOT NULL AND name = " + sqlLiteral(req.CohortEvent) + " GROUP BY 1"
 	} else {
-		first = "SELECT entity_id AS id, min(ts) AS t0 FROM stage_changes WHERE entity_type = 'person' AND stage = " + ps.p("cohort", req.CohortStage) + " GROUP BY 1"
+		first = "SELECT entity_id AS id, min(ts) AS t0 FROM stage_changes WHERE entity_type = 'person' AND stage = " + sqlLiteral(req.CohortStage) + " GROUP BY 1"
 	}
 	ret := "e.type IN ('track', 'page', 'screen')"
 	if req.ReturnEvent != "" {
-		ret = "e.name = " + ps.p("return", req.ReturnEvent)
+		ret = "e.name = " + sqlLiteral(req.ReturnEvent)
 	}
 	// last (and offset) for a grain: the member's last interval wholly
 	// before AsOf, and an event's interval.
@@ -381,8 +382,14 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 		return "", nil, err
 	}
 	P := req.Periods
+	facts := fmt.Sprintf("bitstring_agg(n, 1, %d) FILTER (WHERE n BETWEEN 1 AND %d) AS bits, bitstring_agg(dn, 1, 30) FILTER (WHERE dn BETWEEN 1 AND 30) AS dbits", P, P)
+	factCols := "u.bits, u.dbits"
+	if req.Mode == "on_or_after" {
+		facts = "max(n) AS maxn, max(dn) AS dmax"
+		factCols = "CASE WHEN u.maxn >= 1 THEN u.maxn END AS maxn, coalesce(u.dmax, -1) AS dmax"
+	}
 	retainedC := "count(*) FILTER (WHERE p.n <= m.last AND m.n = p.n)"
-	retainedH := "count(*) FILTER (WHERE x.dlast >= p.n AND CASE p.n WHEN 1 THEN x.d1 WHEN 7 THEN x.d7 ELSE x.d30 END)"
+	retainedH := "count(*) FILTER (WHERE x.dlast >= p.n AND x.dbits IS NOT NULL AND get_bit(x.dbits, CAST(p.n - 1 AS INTEGER)) = 1)"
 	if req.Mode == "on_or_after" {
 		retainedH = "count(*) FILTER (WHERE x.dlast >= p.n AND x.dmax >= p.n)"
 	}
@@ -390,13 +397,12 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 		"first AS (" + first + "),\n" +
 		"coh0 AS (SELECT id, t0, " + buckets + " FROM first WHERE t0 >= " + pStart + " AND t0 < " + pEnd + " AND t0 < " + pAsOf + "),\n" +
 		"coh AS (SELECT *, " + col + " AS c, " + last + " AS last, " + dlast + " AS dlast FROM coh0),\n" +
-		// One row per member: the intervals 1..P with a return as a bit
-		// string (bit N-1 for interval N), the last such interval, and the
-		// day facts of the headline.
-		"u AS (SELECT coh.id, " + fmt.Sprintf("bitstring_agg(n, 1, %d) FILTER (WHERE n BETWEEN 1 AND %d)", P, P) + " AS bits, max(n) FILTER (WHERE n >= 1) AS maxn," +
-		" bool_or(dn = 1) AS d1, bool_or(dn = 7) AS d7, bool_or(dn = 30) AS d30, max(dn) AS dmax" +
-		" FROM (SELECT coh.id, " + offset + " AS n, " + doffset + " AS dn FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret + " AND e.ts >= coh.t0 AND e.ts < " + pAsOf + ") coh GROUP BY 1),\n" +
-		"x AS MATERIALIZED (SELECT x.id, x.c, x.last, x.dlast, u.bits, u.maxn, coalesce(u.d1, false) AS d1, coalesce(u.d7, false) AS d7, coalesce(u.d30, false) AS d30, coalesce(u.dmax, -1) AS dmax, " + bd.expr + " AS g" +
+		// One row per member: in "on" mode the intervals 1..P and the days
+		// 1..30 with a return as bit strings (bit N-1 for N); in
+		// "on_or_after" mode the last interval and day with a return.
+		"u AS (SELECT coh.id, " + facts + " FROM (SELECT coh.id, " + offset + " AS n, " + doffset + " AS dn" +
+		" FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret + " AND e.ts >= coh.t0 AND e.ts < " + pAsOf + ") coh GROUP BY 1),\n" +
+		"x AS MATERIALIZED (SELECT x.id, x.c, x.last, x.dlast, " + factCols + ", " + bd.expr + " AS g" +
 		" FROM coh x LEFT JOIN u ON u.id = x.id" + bd.joins + "),\n"
 	if req.Mode == "on_or_after" {
 		// Retained in N when some return is in N or later: one row per
