@@ -10,11 +10,16 @@ export class ApiError extends Error {
   }
 }
 
-/** url returns the URL of an API path with the non-empty params set. */
+/**
+ * url returns the URL of an API path with the non-empty params set; an
+ * array repeats its parameter, in order.
+ */
 export function url(path, params = {}) {
   const u = new URL(path, document.baseURI);
   for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, v);
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (x !== undefined && x !== null && x !== '') u.searchParams.append(k, x);
+    }
   }
   return u;
 }

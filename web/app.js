@@ -1,8 +1,9 @@
 // The dashboard: workspace, date range and view in the URL. The
 // Acquisition & ROI view (KPI tiles, the spend/revenue chart and the
-// channel table, all from GET /api/v1/report) is drawn here; the Funnels
-// and Retention views by funnels.js and retention.js. No figure is
-// computed here except the change against the previous period.
+// channel table, all from GET /api/v1/report) is drawn here; the other
+// views by funnels.js, eventfunnel.js, sales.js, retention.js and
+// activity.js. No figure is computed here except the change against the
+// previous period.
 
 import { getJSON, url } from './api.js';
 import * as dates from './dates.js';
@@ -11,9 +12,14 @@ import { renderTable } from './table.js';
 import { renderChart } from './chart.js';
 import { loadFunnels } from './funnels.js';
 import { loadRetention } from './retention.js';
+import { bindBuilder, defaultSteps, loadEventFunnel, renderBuilder } from './eventfunnel.js';
+import { loadSales } from './sales.js';
+import { loadActivity } from './activity.js';
 
 /** VIEWS are the dashboard's views: the page title of each. */
-const VIEWS = { roi: 'Acquisition & ROI', funnels: 'Funnels', retention: 'Retention' };
+const VIEWS = {
+  roi: 'Acquisition & ROI', funnels: 'Funnels', 'event-funnel': 'Event funnel', sales: 'Sales', retention: 'Retention', activity: 'Activity',
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,9 +33,21 @@ const state = {
   report: null, // the last by=channel report
   seq: 0, // the latest load; older answers are dropped
   view: 'roi',
-  // The options of the Funnels and Retention views.
+  // The options of the other views. Empty event funnel steps are the
+  // workspace preset's defaults.
   funnel: { mode: 'cohort', by: 'channel' },
+  eventFunnel: { steps: [], window: '14d', mode: 'ordered', by: '' },
   retention: { mode: 'on', grain: 'week' },
+  activity: { grain: 'week' },
+};
+
+/** LOADERS fetch and draw the views other than roi. */
+const LOADERS = {
+  funnels: (params, current) => loadFunnels(params, state.funnel, current),
+  'event-funnel': (params, current) => loadEventFunnel(params, state.eventFunnel, current),
+  sales: (params, current) => loadSales(params, current),
+  retention: (params, current) => loadRetention(params, state.retention, current),
+  activity: (params, current) => loadActivity(params, state.activity, current),
 };
 
 /** viewParams are the view's own URL parameters. */
@@ -37,10 +55,16 @@ function viewParams() {
   switch (state.view) {
     case 'funnels':
       return { view: 'funnels', mode: state.funnel.mode, by: state.funnel.by || 'none' };
+    case 'event-funnel': {
+      const f = state.eventFunnel;
+      return { view: 'event-funnel', step: f.steps, window: f.window, mode: f.mode, by: f.by || 'none' };
+    }
     case 'retention':
       return { view: 'retention', mode: state.retention.mode, grain: state.retention.grain };
+    case 'activity':
+      return { view: 'activity', grain: state.activity.grain };
   }
-  return {};
+  return state.view === 'roi' ? {} : { view: state.view };
 }
 
 /** showView shows the selected view and marks its tab. */
@@ -56,8 +80,12 @@ function showView() {
   document.title = VIEWS[state.view] + ' · bowtie';
   for (const b of document.querySelectorAll('[data-funnel-mode]')) b.setAttribute('aria-pressed', String(b.dataset.funnelMode === state.funnel.mode));
   for (const b of document.querySelectorAll('[data-retention-mode]')) b.setAttribute('aria-pressed', String(b.dataset.retentionMode === state.retention.mode));
+  for (const b of document.querySelectorAll('[data-ef-mode]')) b.setAttribute('aria-pressed', String(b.dataset.efMode === state.eventFunnel.mode));
   $('funnel-by').value = state.funnel.by;
+  $('ef-by').value = state.eventFunnel.by;
+  $('ef-window').value = state.eventFunnel.window;
   $('retention-grain').value = state.retention.grain;
+  $('activity-grain').value = state.activity.grain;
 }
 
 /** grainFor picks the chart's time grain: weeks under ~4 months, else months. */
@@ -113,7 +141,10 @@ function syncControls() {
     if (a.dataset.view !== 'roi') t.set('view', a.dataset.view);
     a.href = './' + (t.toString() ? '?' + t.toString() : '');
   }
-  for (const [k, v] of Object.entries(viewParams())) q.set(k, v);
+  for (const [k, v] of Object.entries(viewParams())) {
+    if (Array.isArray(v)) v.forEach((x) => q.append(k, x));
+    else q.set(k, v);
+  }
   history.replaceState(null, '', '?' + q.toString());
 }
 
@@ -132,9 +163,11 @@ async function load() {
     try {
       const params = { workspace: ws.name, from: state.from, to: state.to };
       const current = () => seq === state.seq;
-      const shown = state.view === 'funnels'
-        ? await loadFunnels(params, state.funnel, current)
-        : await loadRetention(params, state.retention, current);
+      if (state.view === 'event-funnel') {
+        if (!state.eventFunnel.steps.length) state.eventFunnel.steps = defaultSteps(ws.preset);
+        renderBuilder(state.eventFunnel.steps, ws.preset);
+      }
+      const shown = await LOADERS[state.view](params, current);
       if (!current()) return;
       state.from = shown.from;
       state.to = shown.to;
@@ -245,9 +278,34 @@ function bind() {
     state.retention.grain = e.target.value;
     load();
   });
+  for (const b of document.querySelectorAll('[data-ef-mode]')) {
+    b.addEventListener('click', () => {
+      state.eventFunnel.mode = b.dataset.efMode;
+      showView();
+      load();
+    });
+  }
+  $('ef-by').addEventListener('change', (e) => {
+    state.eventFunnel.by = e.target.value;
+    load();
+  });
+  $('ef-window').addEventListener('change', (e) => {
+    state.eventFunnel.window = e.target.value.trim();
+    load();
+  });
+  bindBuilder((steps) => {
+    state.eventFunnel.steps = steps;
+    state.eventFunnel.window = $('ef-window').value.trim();
+    load();
+  });
+  $('activity-grain').addEventListener('change', (e) => {
+    state.activity.grain = e.target.value;
+    load();
+  });
   $('workspace').addEventListener('change', (e) => {
     state.ws = state.workspaces.find((w) => w.name === e.target.value) || state.workspaces[0];
     state.from = state.to = '';
+    state.eventFunnel.steps = []; // the new workspace's events differ
     load();
   });
 }
@@ -261,9 +319,18 @@ function readView(q) {
     state.funnel.mode = pick(q.get('mode'), ['cohort', 'period'], 'cohort');
     const by = q.get('by');
     state.funnel.by = by === 'none' ? '' : pick(by, ['channel', 'source', 'campaign'], 'channel');
+  } else if (state.view === 'event-funnel') {
+    // Steps and window go to the API as given: its error names a bad one.
+    state.eventFunnel.steps = q.getAll('step').map((s) => s.trim()).filter((s) => s !== '');
+    state.eventFunnel.window = q.get('window') ?? '14d';
+    state.eventFunnel.mode = pick(q.get('mode'), ['ordered', 'strict', 'any'], 'ordered');
+    const by = q.get('by');
+    state.eventFunnel.by = pick(by, ['channel', 'source', 'campaign'], '');
   } else if (state.view === 'retention') {
     state.retention.mode = pick(q.get('mode'), ['on', 'on_or_after'], 'on');
     state.retention.grain = pick(q.get('grain'), ['day', 'week', 'month'], 'week');
+  } else if (state.view === 'activity') {
+    state.activity.grain = pick(q.get('grain'), ['day', 'week', 'month'], 'week');
   }
 }
 

@@ -9,7 +9,8 @@ import { range } from './dates.js';
 const $ = (id) => document.getElementById(id);
 const BAR = '#635bff';
 
-let chart = null;
+/** charts holds the ECharts instance of each funnel chart container. */
+const charts = new Map();
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -33,7 +34,8 @@ function cell(kind, v, attrs) {
   return td;
 }
 
-const STEP_COLUMNS = [
+/** STEP_COLUMNS are the step table's columns for the stage funnel. */
+export const STEP_COLUMNS = [
   { key: 'count', label: 'Reached', kind: 'count', get: (s) => s.count },
   { key: 'step_conversion', label: 'From previous', kind: 'percent', get: (s) => s.step_conversion },
   { key: 'overall_conversion', label: 'From first', kind: 'percent', get: (s) => s.overall_conversion },
@@ -43,17 +45,23 @@ const STEP_COLUMNS = [
   { key: 'median_days_from_first', label: 'Median from first', kind: 'days', get: (s) => s.time_from_first.median },
 ];
 
-function renderSteps(table, steps) {
+/**
+ * renderSteps fills table with one row per step and one cell per column.
+ * opts: what (the first header), key(step, i) (the data-step of its
+ * cells) and label(step, i) (its row header).
+ */
+export function renderSteps(table, steps, columns, opts) {
   const head = el('tr');
-  head.append(el('th', { scope: 'col', class: 'text' }, 'Stage'));
-  for (const c of STEP_COLUMNS) head.append(el('th', { scope: 'col', class: 'num' }, c.label));
+  head.append(el('th', { scope: 'col', class: 'text' }, opts.what));
+  for (const c of columns) head.append(el('th', { scope: 'col', class: 'num' }, c.label));
   const rows = steps.map((s, i) => {
-    const tr = el('tr', { 'data-step': s.name });
-    tr.append(el('th', { scope: 'row', class: 'text' }, `${i + 1}. ${s.name}`));
-    for (const c of STEP_COLUMNS) {
-      // The first stage has no previous one: its conversions and times are empty.
+    const key = opts.key(s, i);
+    const tr = el('tr', { 'data-step': key });
+    tr.append(el('th', { scope: 'row', class: 'text' }, `${i + 1}. ${opts.label(s, i)}`));
+    for (const c of columns) {
+      // The first step has no previous one: its conversions and times are empty.
       const v = i === 0 && c.key !== 'count' && c.key !== 'drop_off' ? null : c.get(s);
-      tr.append(cell(c.kind, v, { 'data-scope': 'total', 'data-step': s.name, 'data-metric': c.key }));
+      tr.append(cell(c.kind, v, { 'data-scope': 'total', 'data-step': key, 'data-metric': c.key }));
     }
     return tr;
   });
@@ -62,10 +70,15 @@ function renderSteps(table, steps) {
   table.tBodies[0].append(...rows);
 }
 
-function renderGroups(table, res) {
+/**
+ * renderGroups fills table with one row per group of res (a stage or
+ * event funnel) and the count and conversion from the first step per
+ * step; names are the column heads, stepKey(step, i) the data-step.
+ */
+export function renderGroups(table, res, names, stepKey) {
   const head = el('tr');
   head.append(el('th', { scope: 'col', class: 'text' }, res.by));
-  res.stages.forEach((name, i) => {
+  names.forEach((name, i) => {
     head.append(el('th', { scope: 'col', class: 'num' }, name));
     if (i > 0) head.append(el('th', { scope: 'col', class: 'num' }, '%'));
   });
@@ -74,8 +87,9 @@ function renderGroups(table, res) {
     const tr = el('tr', { 'data-group': g.key });
     tr.append(el('th', { scope: 'row', class: 'text' }, key));
     g.steps.forEach((s, i) => {
-      tr.append(cell('count', s.count, { 'data-group': g.key, 'data-step': s.name, 'data-metric': 'count' }));
-      if (i > 0) tr.append(cell('percent', s.overall_conversion, { 'data-group': g.key, 'data-step': s.name, 'data-metric': 'overall_conversion' }));
+      const k = stepKey(s, i);
+      tr.append(cell('count', s.count, { 'data-group': g.key, 'data-step': k, 'data-metric': 'count' }));
+      if (i > 0) tr.append(cell('percent', s.overall_conversion, { 'data-group': g.key, 'data-step': k, 'data-metric': 'overall_conversion' }));
     });
     return tr;
   });
@@ -84,14 +98,21 @@ function renderGroups(table, res) {
   table.tBodies[0].append(...rows);
 }
 
-function renderChart(container, steps) {
+/**
+ * renderChart draws steps as bars labelled with the count, the step
+ * conversion and the median time from the previous step; names are the
+ * bars' labels and emptyText the note when nobody entered.
+ */
+export function renderChart(container, steps, names, emptyText) {
   if (!window.echarts) {
     container.textContent = 'The chart library did not load.';
     return;
   }
+  let chart = charts.get(container);
   if (!chart) {
     chart = window.echarts.init(container, null, { renderer: 'svg' });
-    new ResizeObserver(() => chart && chart.resize()).observe(container);
+    charts.set(container, chart);
+    new ResizeObserver(() => chart.resize()).observe(container);
   }
   const empty = steps.every((s) => !s.count);
   const labelOf = (i) => {
@@ -111,7 +132,7 @@ function renderChart(container, steps) {
       borderColor: '#e3e8ee', textStyle: { color: '#0a2540', fontSize: 13 },
     },
     xAxis: {
-      type: 'category', data: steps.map((s) => s.name), axisTick: { show: false },
+      type: 'category', data: names, axisTick: { show: false },
       axisLine: { lineStyle: { color: '#e3e8ee' } }, axisLabel: { color: '#425466', fontSize: 13 },
     },
     yAxis: {
@@ -120,7 +141,7 @@ function renderChart(container, steps) {
     },
     graphic: empty ? [{
       type: 'text', left: 'center', top: 'middle', silent: true,
-      style: { text: 'Nobody entered the first stage in this period', fill: '#697386', fontSize: 14 },
+      style: { text: emptyText, fill: '#697386', fontSize: 14 },
     }] : [],
     series: [{
       name: 'Reached', type: 'bar', data: steps.map((s) => s.count), barMaxWidth: 96,
@@ -144,12 +165,13 @@ export async function loadFunnels(params, opts, current) {
     ? `cohort: ${res.entity === 'person' ? 'people' : res.entity + 's'} entering ${res.stages[0]} in the period`
     : 'period: arrivals at each stage in the period';
   $('funnel-sub').textContent = `${modeText} · median time from the previous stage`;
-  renderChart($('funnel-chart'), steps);
-  renderSteps($('funnel-steps'), steps);
+  const byName = (s) => s.name;
+  renderChart($('funnel-chart'), steps, steps.map(byName), 'Nobody entered the first stage in this period');
+  renderSteps($('funnel-steps'), steps, STEP_COLUMNS, { what: 'Stage', key: byName, label: byName });
   $('funnel-groups-card').hidden = !res.by;
   if (res.by) {
     $('funnel-groups-title').textContent = `By ${res.by}`;
-    renderGroups($('funnel-groups'), res);
+    renderGroups($('funnel-groups'), res, res.stages, byName);
   } else {
     $('funnel-groups').replaceChildren();
   }
