@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -55,13 +56,13 @@ func fastFunnelOK(d Dialect, req EventFunnelRequest) bool {
 }
 
 // fastRow is one selected event: its unit's hash, time (µs), step and
-// exclusion bits, and where its unit's id lies in the key arena.
+// exclusion bits, and where its unit's id lies in the key arenas (bit 31:
+// which arena; the rest: the offset of a uvarint length and the bytes).
 type fastRow struct {
 	h    uint64
 	t    int64
 	mask uint32
 	off  uint32
-	klen uint32
 }
 
 // fastFunnelSQL selects the events of the funnel with their unit and mask.
@@ -88,7 +89,8 @@ func fastFunnelSQL(req EventFunnelRequest, start, end time.Time) (string, []any)
 		add(fmt.Sprintf("x%d", j), x.EventMatch)
 	}
 	q := "-- query.RunEventFunnel (per-person pass)\n" +
-		"SELECT coalesce(e.person_id, i.person_id) AS p, e.anonymous_id AS a, e.ts, CAST(" + strings.Join(bits, " | ") + " AS BIGINT) AS mask FROM events e" +
+		"SELECT coalesce(e.person_id, i.person_id, e.anonymous_id) AS u, e.ts, CAST(" + strings.Join(bits, " | ") + " AS BIGINT)" +
+		" | CASE WHEN e.person_id IS NULL AND i.person_id IS NULL THEN " + fmt.Sprint(int64(anonBit)) + " ELSE 0 END AS mask FROM events e" +
 		// Only rows without a person look their anonymous id up.
 		" LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END" +
 		" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + timestampLiteral(start) + " AND e.ts <= " + timestampLiteral(end.Add(req.Window)) +
@@ -106,53 +108,76 @@ func timestampLiteral(t time.Time) string {
 
 var fastSeed = maphash.MakeSeed()
 
-// fastLoad reads the funnel's events into rows and the unit ids into an
-// arena ('p' or 'a', then the id).
-func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow, []byte, error) {
+// anonBit marks, in the mask, a unit that is an anonymous id (no person),
+// so that a person and an anonymous id spelled alike stay two units.
+const anonBit = 1 << 32
+
+// fastLoad reads the funnel's events into rows and the unit ids into two
+// arenas, one per converting goroutine.
+func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow, [2][]byte, error) {
 	var rows []fastRow
-	var arena []byte
-	var key []byte
-	err := rawscan.Scan(ctx, db, q, args, func(c *rawscan.Chunk) error {
-		if rows == nil {
-			// The result is materialised: size the buffers once.
-			rows = make([]fastRow, 0, c.TotalRows())
-			arena = make([]byte, 0, 13*c.TotalRows())
-		}
-		ps, err := c.Strings(0)
+	var arenas [2][]byte
+	err := rawscan.ScanParallel(ctx, db, q, args, 2, func(total int) error {
+		rows = make([]fastRow, total)
+		arenas[0] = make([]byte, 0, 7*total)
+		arenas[1] = make([]byte, 0, 7*total)
+		return nil
+	}, func(w int, c *rawscan.Chunk, first int) error {
+		us, err := c.Strings(0)
 		if err != nil {
 			return err
 		}
-		as, err := c.Strings(1)
+		ts, _, err := c.Int64(1)
 		if err != nil {
 			return err
 		}
-		ts, _, err := c.Int64(2)
+		ms, _, err := c.Int64(2)
 		if err != nil {
 			return err
 		}
-		ms, _, err := c.Int64(3)
-		if err != nil {
-			return err
-		}
+		arena := arenas[w]
+		var key []byte
 		for r := 0; r < c.Len(); r++ {
-			if ms[r] == 0 {
-				continue
+			m := ms[r]
+			if uint32(m) == 0 {
+				continue // the name matched, a property filter did not
 			}
-			key = key[:0]
-			if ps.Valid(r) {
-				key = append(append(key, 'p'), ps.Bytes(r)...)
-			} else {
-				key = append(append(key, 'a'), as.Bytes(r)...)
+			key = append(key[:0], 'p')
+			if m&anonBit != 0 {
+				key[0] = 'a'
 			}
-			if len(arena)+len(key) > math.MaxUint32 {
+			key = append(key, us.Bytes(r)...)
+			off := len(arena)
+			if off >= 1<<31 {
 				return errNotFast
 			}
-			rows = append(rows, fastRow{h: maphash.Bytes(fastSeed, key), t: ts[r], mask: uint32(ms[r]), off: uint32(len(arena)), klen: uint32(len(key))})
+			arena = binary.AppendUvarint(arena, uint64(len(key)))
 			arena = append(arena, key...)
+			rows[first+r] = fastRow{h: maphash.Bytes(fastSeed, key), t: ts[r], mask: uint32(m), off: uint32(off) | uint32(w)<<31}
 		}
+		arenas[w] = arena
 		return nil
 	})
-	return rows, arena, err
+	if err != nil {
+		return nil, arenas, err
+	}
+	// Drop the rows of mask 0 (left zero).
+	k := 0
+	for _, r := range rows {
+		if r.mask != 0 {
+			rows[k] = r
+			k++
+		}
+	}
+	return rows[:k], arenas, nil
+}
+
+// fastKey returns the unit id of r.
+func fastKey(arenas *[2][]byte, r fastRow) []byte {
+	a := arenas[r.off>>31]
+	off := int(r.off &^ (1 << 31))
+	n, w := binary.Uvarint(a[off:])
+	return a[off+w : off+w+int(n)]
 }
 
 // fastResult is the best attempt's step times of every unit, for the
@@ -167,7 +192,7 @@ type fastResult struct {
 // returns errNotFast.
 func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, names []string, start, end time.Time) (FunnelGroup, error) {
 	q, args := fastFunnelSQL(req, start, end)
-	rows, arena, err := fastLoad(ctx, db, q, args)
+	rows, arenas, err := fastLoad(ctx, db, q, args)
 	if err != nil {
 		return FunnelGroup{}, err
 	}
@@ -178,7 +203,7 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 			return FunnelGroup{}, errNotFast
 		}
 	}
-	sortFastRows(rows)
+	rows = sortFastRows(rows)
 	// Two workers walk halves of the units (split at a unit boundary).
 	parts := splitUnits(rows, 2)
 	results := make([]fastResult, len(parts))
@@ -187,7 +212,7 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = walkUnits(p, arena, req, start.UnixMicro(), end.UnixMicro())
+			results[i] = walkUnits(p, &arenas, req, start.UnixMicro(), end.UnixMicro())
 		}()
 	}
 	wg.Wait()
@@ -195,44 +220,80 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 		return FunnelGroup{}, err
 	}
 	g := FunnelGroup{Steps: emptySteps(names)}
+	// The quantiles sort each step's times: two at a time.
+	sem := make(chan struct{}, 2)
 	for k := 0; k < n; k++ {
-		var prev, first []float64
 		for _, r := range results {
 			g.Steps[k].Count += r.counts[k]
-			prev = append(prev, r.prev[k]...)
-			first = append(first, r.first[k]...)
 		}
-		if k > 0 {
-			g.Steps[k].TimeFromPrevious = quantilesOf(prev)
-			g.Steps[k].TimeFromFirst = quantilesOf(first)
+		if k == 0 {
+			continue
+		}
+		for i, dst := range []*Quantiles{&g.Steps[k].TimeFromPrevious, &g.Steps[k].TimeFromFirst} {
+			var xs []float64
+			for _, r := range results {
+				xs = append(xs, [][][]float64{r.prev, r.first}[i][k]...)
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				*dst = quantilesOf(xs)
+				<-sem
+			}()
 		}
 	}
+	wg.Wait()
 	deriveSteps(g.Steps)
 	fastFunnelRuns.Add(1)
 	return g, nil
 }
 
-// sortFastRows orders rows by unit hash, then time: a counting pass on the
-// hash's top 16 bits, then a sort of each bucket, the buckets shared by
-// two goroutines.
-func sortFastRows(rows []fastRow) {
+// sortFastRows orders rows by unit hash, then time, and returns them in a
+// new slice: a parallel counting pass on the hash's top 16 bits scatters
+// them into buckets, then two goroutines sort the buckets.
+func sortFastRows(rows []fastRow) []fastRow {
 	const bucketBits = 16
-	var counts [1<<bucketBits + 1]int
-	for _, r := range rows {
-		counts[r.h>>(64-bucketBits)+1]++
+	const nb = 1 << bucketBits
+	half := len(rows) / 2
+	parts := [2][]fastRow{rows[:half], rows[half:]}
+	var counts [2][]int
+	var wg sync.WaitGroup
+	for i := range parts {
+		counts[i] = make([]int, nb)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, r := range parts[i] {
+				counts[i][r.h>>(64-bucketBits)]++
+			}
+		}()
 	}
-	for i := 1; i < len(counts); i++ {
-		counts[i] += counts[i-1]
+	wg.Wait()
+	// Bucket b holds part 0's rows of b, then part 1's.
+	bounds := make([]int, nb+1)
+	starts := [2][]int{make([]int, nb), make([]int, nb)}
+	for b, at := 0, 0; b < nb; b++ {
+		bounds[b] = at
+		starts[0][b] = at
+		starts[1][b] = at + counts[0][b]
+		at += counts[0][b] + counts[1][b]
 	}
-	starts := counts
-	tmp := make([]fastRow, len(rows))
-	for _, r := range rows {
-		b := r.h >> (64 - bucketBits)
-		tmp[starts[b]] = r
-		starts[b]++
+	bounds[nb] = len(rows)
+	out := make([]fastRow, len(rows))
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := starts[i]
+			for _, r := range parts[i] {
+				b := r.h >> (64 - bucketBits)
+				out[st[b]] = r
+				st[b]++
+			}
+		}()
 	}
-	copy(rows, tmp)
-	tmp = nil
+	wg.Wait()
 	cmp := func(a, b fastRow) int {
 		if a.h != b.h {
 			if a.h < b.h {
@@ -248,20 +309,19 @@ func sortFastRows(rows []fastRow) {
 		}
 		return int(a.mask) - int(b.mask)
 	}
-	var wg sync.WaitGroup
-	half := 1 << (bucketBits - 1)
-	for _, rng := range [][2]int{{0, half}, {half, 1 << bucketBits}} {
+	for _, rng := range [][2]int{{0, nb / 2}, {nb / 2, nb}} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := rng[0]; b < rng[1]; b++ {
-				if seg := rows[counts[b]:counts[b+1]]; len(seg) > 1 {
+				if seg := out[bounds[b]:bounds[b+1]]; len(seg) > 1 {
 					slices.SortFunc(seg, cmp)
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	return out
 }
 
 // splitUnits cuts rows (sorted by hash) into at most k parts at hash
@@ -286,12 +346,12 @@ func splitUnits(rows []fastRow, k int) [][]fastRow {
 }
 
 // walkUnits walks every unit of rows (sorted by hash and time).
-func walkUnits(rows []fastRow, arena []byte, req EventFunnelRequest, start, end int64) fastResult {
+func walkUnits(rows []fastRow, arenas *[2][]byte, req EventFunnelRequest, start, end int64) fastResult {
 	n := len(req.Steps)
 	res := fastResult{counts: make([]int64, n), prev: make([][]float64, n), first: make([][]float64, n)}
 	w := &unitWalker{req: req, n: n, win: int64(req.Window / time.Microsecond), start: start, end: end,
 		steps: make([][]int64, n), excl: make([][]int64, len(req.Exclusions)), ptr: make([]int, n), chain: make([]int64, n), best: make([]int64, n)}
-	key := func(r fastRow) []byte { return arena[r.off : r.off+r.klen] }
+	key := func(r fastRow) []byte { return fastKey(arenas, r) }
 	for i := 0; i < len(rows); {
 		j := i + 1
 		for j < len(rows) && rows[j].h == rows[i].h {

@@ -128,6 +128,72 @@ func Scan(ctx context.Context, db *sql.DB, q string, args []any, fn func(*Chunk)
 	})
 }
 
+// ScanParallel runs q like Scan, then hands the result's chunks to
+// workers goroutines: start is called once with the number of rows, then
+// fn(worker, chunk, first) for every chunk, first being the index of the
+// chunk's first row in the result. One goroutine fetches the chunks in
+// order; the workers convert them concurrently, so fn must only write
+// state of its own worker or rows from first on.
+func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers int, start func(total int) error, fn func(worker int, c *Chunk, first int) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		raw, err := connHandle(dc)
+		if err != nil {
+			return err
+		}
+		return run(ctx, raw, q, args, func(res *mapping.Result, types []mapping.Type, total int) error {
+			if err := start(total); err != nil {
+				return err
+			}
+			type job struct {
+				ch    mapping.DataChunk
+				first int
+			}
+			jobs := make(chan job, 2*workers)
+			errs := make(chan error, workers)
+			for w := 0; w < workers; w++ {
+				go func() {
+					var err error
+					for j := range jobs {
+						if err == nil {
+							err = fn(w, &Chunk{chunk: j.ch, n: int(mapping.DataChunkGetSize(j.ch)), types: types, total: total}, j.first)
+						}
+						mapping.DestroyDataChunk(&j.ch)
+					}
+					errs <- err
+				}()
+			}
+			first := 0
+			for ctx.Err() == nil {
+				ch := mapping.FetchChunk(*res)
+				if ch.Ptr == nil {
+					break
+				}
+				n := int(mapping.DataChunkGetSize(ch))
+				if n == 0 {
+					mapping.DestroyDataChunk(&ch)
+					break
+				}
+				jobs <- job{ch, first}
+				first += n
+			}
+			close(jobs)
+			var errList []error
+			for w := 0; w < workers; w++ {
+				errList = append(errList, <-errs)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return errors.Join(errList...)
+		})
+	})
+}
+
 // connHandle returns the C connection inside a duckdb-go connection.
 func connHandle(dc any) (mapping.Connection, error) {
 	c, ok := dc.(*duck.Conn)
@@ -142,6 +208,34 @@ func connHandle(dc any) (mapping.Connection, error) {
 }
 
 func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn func(*Chunk) error) error {
+	return run(ctx, conn, q, args, func(res *mapping.Result, types []mapping.Type, total int) error {
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ch := mapping.FetchChunk(*res)
+			if ch.Ptr == nil {
+				return nil
+			}
+			n := int(mapping.DataChunkGetSize(ch))
+			var err error
+			if n > 0 {
+				err = fn(&Chunk{chunk: ch, n: n, types: types, total: total})
+			}
+			mapping.DestroyDataChunk(&ch)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return nil
+			}
+		}
+	})
+}
+
+// run prepares, binds and executes q, then calls consume with the
+// materialised result, its column types and its number of rows.
+func run(ctx context.Context, conn mapping.Connection, q string, args []any, consume func(res *mapping.Result, types []mapping.Type, total int) error) error {
 	var st mapping.PreparedStatement
 	defer mapping.DestroyPrepare(&st)
 	if mapping.Prepare(conn, q, &st) == mapping.StateError {
@@ -187,8 +281,7 @@ func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn
 		}
 		return fmt.Errorf("rawscan: %s", mapping.ResultError(&res))
 	}
-	ncol := int(mapping.ColumnCount(&res))
-	types := make([]mapping.Type, ncol)
+	types := make([]mapping.Type, int(mapping.ColumnCount(&res)))
 	for i := range types {
 		types[i] = mapping.ColumnType(&res, mapping.IdxT(i))
 	}
@@ -199,25 +292,5 @@ func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn
 		total += int(mapping.DataChunkGetSize(ch))
 		mapping.DestroyDataChunk(&ch)
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		ch := mapping.FetchChunk(res)
-		if ch.Ptr == nil {
-			return nil
-		}
-		n := int(mapping.DataChunkGetSize(ch))
-		var err error
-		if n > 0 {
-			err = fn(&Chunk{chunk: ch, n: n, types: types, total: total})
-		}
-		mapping.DestroyDataChunk(&ch)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil
-		}
-	}
+	return consume(&res, types, total)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,60 @@ func TestScan_Errors(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("cancellation took %v", d)
+	}
+}
+
+// TestScanParallel checks that every row arrives once, at its index, with
+// the values Scan reads.
+func TestScanParallel(t *testing.T) {
+	db := openDB(t)
+	q := "SELECT i::BIGINT, 'k' || (i % 977) FROM range($1) r(i) ORDER BY i"
+	const rows = 50000
+	var got []int64
+	var keys []string
+	seen := make([]int, 3)
+	err := ScanParallel(context.Background(), db, q, []any{int64(rows)}, 3, func(total int) error {
+		if total != rows {
+			t.Errorf("total %d, want %d", total, rows)
+		}
+		got = make([]int64, total)
+		keys = make([]string, total)
+		return nil
+	}, func(w int, c *Chunk, first int) error {
+		is, _, err := c.Int64(0)
+		if err != nil {
+			return err
+		}
+		ks, err := c.Strings(1)
+		if err != nil {
+			return err
+		}
+		for r := 0; r < c.Len(); r++ {
+			got[first+r] = is[r] + 1 // 0 means never written
+			keys[first+r] = string(ks.Bytes(r))
+		}
+		seen[w] += c.Len()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		if v != int64(i)+1 || keys[i] != fmt.Sprint("k", i%977) {
+			t.Fatalf("row %d: %d %q", i, v-1, keys[i])
+		}
+	}
+	if seen[0]+seen[1]+seen[2] != rows {
+		t.Errorf("workers saw %v rows", seen)
+	}
+	stop := errors.New("stop")
+	err = ScanParallel(context.Background(), db, q, []any{int64(rows)}, 2, func(int) error { return nil }, func(w int, c *Chunk, first int) error {
+		if first > 0 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("worker error: %v", err)
 	}
 }
