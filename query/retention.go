@@ -345,30 +345,25 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 	if req.ReturnEvent != "" {
 		ret = "e.name = " + sqlLiteral(req.ReturnEvent)
 	}
-	// last (and offset) for a grain: the member's last interval wholly
-	// before AsOf, and an event's interval.
-	lastOffset := func(grain string) (last, offset, bucket string, err error) {
+	// lastOf returns, for a grain, the member's last interval wholly before
+	// AsOf and the expression of its cohort bucket.
+	lastOf := func(grain string) (last, bucket string, err error) {
 		cb, err := d.Bucket(grain, localTime(d, "t0", loc, lo, hi))
 		if err != nil {
-			return "", "", "", err
+			return "", "", err
 		}
 		if req.Rolling {
-			L := grainSeconds[grain]
-			return fmt.Sprintf("(date_diff('second', t0, %s) // %d - 1)", pAsOf, L), fmt.Sprintf("(date_diff('second', coh.t0, e.ts) // %d)", L), cb, nil
+			return fmt.Sprintf("(date_diff('second', t0, %s) // %d - 1)", pAsOf, grainSeconds[grain]), cb, nil
 		}
 		ab := ps.p("asof_"+grain, localBucket(grain, req.AsOf, loc))
-		eb, err := d.Bucket(grain, localTime(d, "e.ts", loc, lo, hi))
-		if err != nil {
-			return "", "", "", err
-		}
 		col := map[string]string{"day": "cd", "week": "cw", "month": "cm"}[grain]
-		return "(" + bucketDiff(grain, col, "CAST("+ab+" AS DATE)") + " - 1)", bucketDiff(grain, "coh."+col, eb), cb, nil
+		return "(" + bucketDiff(grain, col, "CAST("+ab+" AS DATE)") + " - 1)", cb, nil
 	}
-	last, offset, cb, err := lastOffset(req.Grain)
+	last, cb, err := lastOf(req.Grain)
 	if err != nil {
 		return "", nil, err
 	}
-	dlast, doffset, db, err := lastOffset("day")
+	dlast, db, err := lastOf("day")
 	if err != nil {
 		return "", nil, err
 	}
@@ -393,6 +388,27 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 	if req.Mode == "on_or_after" {
 		retainedH = "count(*) FILTER (WHERE x.dlast >= p.n AND x.dmax >= p.n)"
 	}
+	// An event's interval and day, computed from one expression per event
+	// (b): its day since the member's start day (calendar) or its seconds
+	// since t0 (rolling). The grain's interval follows from b: a calendar
+	// week is (days from the cohort week's Monday to the start day + b) // 7.
+	var base, nExpr, dnExpr string
+	if req.Rolling {
+		base = "date_diff('second', coh.t0, e.ts)"
+		dnExpr = "(b // 86400)"
+		nExpr = fmt.Sprintf("(b // %d)", grainSeconds[req.Grain])
+	} else {
+		base = "date_diff('day', coh.cd, CAST(" + localTime(d, "e.ts", loc, lo, hi) + " AS DATE))"
+		dnExpr = "b"
+		switch req.Grain {
+		case "week":
+			nExpr = "((date_diff('day', cw, cd) + b) // 7)"
+		case "month":
+			nExpr = "date_diff('month', cm, cd + CAST(b AS INTEGER))"
+		default:
+			nExpr = "b"
+		}
+	}
 	q := "-- query.RunRetention\nWITH " + acquisitionCTEs + ",\n" +
 		"first AS (" + first + "),\n" +
 		"coh0 AS (SELECT id, t0, " + buckets + " FROM first WHERE t0 >= " + pStart + " AND t0 < " + pEnd + " AND t0 < " + pAsOf + "),\n" +
@@ -400,8 +416,8 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 		// One row per member: in "on" mode the intervals 1..P and the days
 		// 1..30 with a return as bit strings (bit N-1 for N); in
 		// "on_or_after" mode the last interval and day with a return.
-		"u AS (SELECT coh.id, " + facts + " FROM (SELECT coh.id, " + offset + " AS n, " + doffset + " AS dn" +
-		" FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret + " AND e.ts >= coh.t0 AND e.ts < " + pAsOf + ") coh GROUP BY 1),\n" +
+		"u AS (SELECT id, " + facts + " FROM (SELECT id, " + nExpr + " AS n, " + dnExpr + " AS dn FROM (SELECT coh.*, " + base + " AS b" +
+		" FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret + " AND e.ts >= coh.t0 AND e.ts < " + pAsOf + ")) GROUP BY 1),\n" +
 		"x AS MATERIALIZED (SELECT x.id, x.c, x.last, x.dlast, " + factCols + ", " + bd.expr + " AS g" +
 		" FROM coh x LEFT JOIN u ON u.id = x.id" + bd.joins + "),\n"
 	if req.Mode == "on_or_after" {
