@@ -235,11 +235,13 @@ func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn
 
 // run prepares, binds and executes q, then calls consume with the
 // materialised result, its column types and its number of rows.
-func run(ctx context.Context, conn mapping.Connection, q string, args []any, consume func(res *mapping.Result, types []mapping.Type, total int) error) error {
+// prepare prepares q and binds args ($1, $2, ...).
+func prepare(conn mapping.Connection, q string, args []any) (mapping.PreparedStatement, error) {
 	var st mapping.PreparedStatement
-	defer mapping.DestroyPrepare(&st)
 	if mapping.Prepare(conn, q, &st) == mapping.StateError {
-		return fmt.Errorf("rawscan: %s", mapping.PrepareError(st))
+		err := fmt.Errorf("rawscan: %s", mapping.PrepareError(st))
+		mapping.DestroyPrepare(&st)
+		return st, err
 	}
 	for i, a := range args {
 		idx := mapping.IdxT(i + 1)
@@ -258,14 +260,22 @@ func run(ctx context.Context, conn mapping.Connection, q string, args []any, con
 		case time.Time:
 			state = mapping.BindTimestamp(st, idx, mapping.NewTimestamp(v.UnixMicro()))
 		default:
-			return fmt.Errorf("rawscan: argument %d: unsupported type %T", i+1, a)
+			mapping.DestroyPrepare(&st)
+			return st, fmt.Errorf("rawscan: argument %d: unsupported type %T", i+1, a)
 		}
 		if state == mapping.StateError {
-			return fmt.Errorf("rawscan: binding argument %d: %s", i+1, mapping.PrepareError(st))
+			err := fmt.Errorf("rawscan: binding argument %d: %s", i+1, mapping.PrepareError(st))
+			mapping.DestroyPrepare(&st)
+			return st, err
 		}
 	}
+	return st, nil
+}
+
+// interruptOnDone interrupts conn's query when ctx is done, until the
+// returned function is called.
+func interruptOnDone(ctx context.Context, conn mapping.Connection) func() {
 	done := make(chan struct{})
-	defer close(done)
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -273,6 +283,17 @@ func run(ctx context.Context, conn mapping.Connection, q string, args []any, con
 		case <-done:
 		}
 	}()
+	return func() { close(done) }
+}
+
+func run(ctx context.Context, conn mapping.Connection, q string, args []any, consume func(res *mapping.Result, types []mapping.Type, total int) error) error {
+	st, err := prepare(conn, q, args)
+	if err != nil {
+		return err
+	}
+	defer mapping.DestroyPrepare(&st)
+	stop := interruptOnDone(ctx, conn)
+	defer stop()
 	var res mapping.Result
 	defer mapping.DestroyResult(&res)
 	if mapping.ExecutePrepared(st, &res) == mapping.StateError {
