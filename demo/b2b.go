@@ -1026,6 +1026,43 @@ var (
 	eTypeDeal   any = "deal"
 )
 
+// dealStages are the pipeline stages of a deal between opportunity and
+// won or lost.
+var dealStages = [...]string{"qualification", "solution design", "proposal", "negotiation"}
+
+// openStage is the stage an open deal is in, from how far through its
+// expected cycle it is.
+func openStage(frac float64) int {
+	switch {
+	case frac < 0.25:
+		return 0
+	case frac < 0.5:
+		return 1
+	case frac < 0.8:
+		return 2
+	}
+	return 3
+}
+
+// lostStage is the stage a lost deal was lost in (35 %, 30 %, 20 %, 15 %
+// from qualification to negotiation), from a hash of the deal so that the
+// generator's random streams are untouched.
+func lostStage(acct, seq int) int {
+	h := uint64(acct)*0x9E3779B97F4A7C15 ^ uint64(seq+1)*0xC2B2AE3D27D4EB4F
+	h ^= h >> 31
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 29
+	switch u := h % 100; {
+	case u < 35:
+		return 0
+	case u < 65:
+		return 1
+	case u < 85:
+		return 2
+	}
+	return 3
+}
+
 func (b *b2b) stages(s *sink) error {
 	return b.each(s, func(p *b2bPass, a *acct) {
 		stage := func(typ any, id string, name string, ts int64, src string) {
@@ -1082,6 +1119,20 @@ func (b *b2b) stages(s *sink) error {
 			d := &a.deals[i]
 			id := idOf(p.buf, "deal-", a.idx, d.seq)
 			stage(eTypeDeal, id, "opportunity", d.created, "crm")
+			// The pipeline stages the deal went through (those open deals
+			// are in, in deals.stage): all four before a win, up to the one
+			// a lost deal was lost in, up to the current one of an open
+			// deal; spread evenly from creation to the close (or the end).
+			last, end := openStage(d.frac), b.cal.end
+			if d.closed > 0 {
+				last, end = len(dealStages)-1, d.closed
+				if !d.won {
+					last = lostStage(a.idx, d.seq)
+				}
+			}
+			for k := 0; k <= last; k++ {
+				stage(eTypeDeal, id, dealStages[k], d.created+(end-d.created)*int64(k+1)/int64(last+2), "crm")
+			}
 			if d.closed > 0 {
 				if d.won {
 					stage(eTypeDeal, id, "won", d.closed, "crm")
@@ -1133,16 +1184,7 @@ func (b *b2b) deals(s *sink) error {
 				row[13] = lostReasons[d.lost]
 			default:
 				row[7] = "open"
-				switch {
-				case d.frac < 0.25:
-					row[6] = "qualification"
-				case d.frac < 0.5:
-					row[6] = "solution design"
-				case d.frac < 0.8:
-					row[6] = "proposal"
-				default:
-					row[6] = "negotiation"
-				}
+				row[6] = dealStages[openStage(d.frac)]
 			}
 			row[8] = utc(d.created)
 			if d.closed > 0 {
