@@ -123,9 +123,15 @@ func RunSales(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, 
 	overall := div(float64(histWon), float64(histClosed))
 
 	// Stage weights: per current stage of the open deals.
-	sq := "-- query.RunSales stages\n" + ctes + `SELECT coalesce(o.stage, '(none)'), count(*), coalesce(sum(o.amount), 0),
+	// In pipeline order: by the median time from a deal's creation to its
+	// entering the stage, over every deal's history; stages with no
+	// history last.
+	sq := "-- query.RunSales stages\n" + ctes + `, pos AS (SELECT s.stage, median(date_diff('second', d.created_at, s.ts)) AS p
+		FROM stage_changes s JOIN dl d ON d.deal_id = s.entity_id WHERE s.entity_type = 'deal' GROUP BY s.stage)
+	SELECT coalesce(o.stage, '(none)'), count(*), coalesce(sum(o.amount), 0),
 		(SELECT count(*) FROM hist h WHERE h.stage = o.stage), (SELECT count(*) FROM hist h WHERE h.stage = o.stage AND h.status = 'won')
-	FROM dl o WHERE o.status = 'open' AND o.created_at < ` + pEnd + ` AND ` + pStart + ` IS NOT NULL GROUP BY o.stage ORDER BY 1`
+	FROM dl o LEFT JOIN pos ON pos.stage = o.stage WHERE o.status = 'open' AND o.created_at < ` + pEnd + ` AND ` + pStart + ` IS NOT NULL
+	GROUP BY o.stage ORDER BY any_value(pos.p) NULLS LAST, 1`
 	rows, err := db.QueryContext(ctx, sq, ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: sales stages: %w", err)

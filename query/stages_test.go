@@ -160,7 +160,8 @@ func TestRunSales_HandComputed(t *testing.T) {
 	if got.Open != 2 || got.OpenValue != 3000 || got.WeightedValue != 2750 {
 		t.Errorf("open %d value %v weighted %v; weights %+v", got.Open, got.OpenValue, got.WeightedValue, got.StageWinRates)
 	}
-	if len(got.StageWinRates) != 2 || got.StageWinRates[0].Stage != "negotiation" || !got.StageWinRates[0].Fallback || !near(got.StageWinRates[1].Rate, 1) {
+	// Pipeline order: proposal has history, negotiation none (last).
+	if len(got.StageWinRates) != 2 || got.StageWinRates[1].Stage != "negotiation" || !got.StageWinRates[1].Fallback || got.StageWinRates[0].Stage != "proposal" || !near(got.StageWinRates[0].Rate, 1) {
 		t.Errorf("weights %+v", got.StageWinRates)
 	}
 	if !near(got.Velocity, 2*(2.0/3)*1850/40) {
