@@ -30,6 +30,11 @@ type Business struct {
 	// ReportStages names the stages the acquisition report counts as leads,
 	// MQLs and SQLs (an empty name leaves that column empty).
 	ReportStages ReportStages `yaml:"report_stages" json:"report_stages"`
+	// SalesTouchEvents are the event names (events.name, logged against the
+	// person) that count as a sales touch: a call, an e-mail, a meeting
+	// from the CRM. The MQL follow-up figures (docs/metrics.md) measure
+	// the time from MQL to the first of them.
+	SalesTouchEvents []string `yaml:"sales_touch_events" json:"sales_touch_events"`
 	// Channels are custom channel rules tried before the defaults (or
 	// instead of them, with ReplaceDefaultChannels).
 	Channels               ChannelRules `yaml:"channels" json:"channels"`
@@ -73,11 +78,12 @@ func preset(name string) *Business {
 	case "b2b":
 		return &Business{
 			Preset: "b2b", Currency: "EUR", TimeZone: "Europe/Berlin", CustomerEntity: "account",
-			Stages:         []string{"lead", "mql", "sql", "opportunity", "won"},
-			ReportStages:   ReportStages{Lead: "lead", MQL: "mql", SQL: "sql"},
-			CACCostTypes:   []string{"media", "events"},
-			RevenueSources: []string{"deals", "orders"},
-			Targets:        map[string]float64{"mql_to_sql": 0.12, "cac_payback_months": 18},
+			Stages:           []string{"lead", "mql", "sql", "opportunity", "won"},
+			ReportStages:     ReportStages{Lead: "lead", MQL: "mql", SQL: "sql"},
+			SalesTouchEvents: []string{"sales_call", "sales_email", "sales_meeting"},
+			CACCostTypes:     []string{"media", "events"},
+			RevenueSources:   []string{"deals", "orders"},
+			Targets:          map[string]float64{"mql_to_sql": 0.12, "cac_payback_months": 18},
 			Channels: ChannelRules{
 				{Channel: "Events", Medium: `event|events|tradeshow|trade-show|conference|fair`},
 				{Channel: "Webinars", Medium: `webinar`},

@@ -1044,6 +1044,29 @@ func openStage(frac float64) int {
 	return 3
 }
 
+// mix64 scrambles h (splitmix64's finaliser).
+func mix64(h uint64) uint64 {
+	h ^= h >> 31
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 29
+	h *= 0x94D049BB133111EB
+	return h ^ h>>32
+}
+
+// normalFromHash turns the low 32 bits of h into a standard normal draw
+// (Box–Muller on two 16-bit uniforms).
+func normalFromHash(h uint64) float64 {
+	u1 := (float64(h&0xFFFF) + 0.5) / 65536
+	u2 := (float64(h>>16&0xFFFF) + 0.5) / 65536
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// salesTouches are the names of a followed-up MQL's two sales touches.
+func salesTouches(h uint64) [2]string {
+	names := [...]string{"sales_call", "sales_email", "sales_meeting"}
+	return [2]string{names[h>>50%2], names[1+h>>52%2]}
+}
+
 // lostStage is the stage a lost deal was lost in (35 %, 30 %, 20 %, 15 %
 // from qualification to negotiation), from a hash of the deal so that the
 // generator's random streams are untouched.
@@ -1477,6 +1500,26 @@ func (b *b2b) memberEvents(e *emitter, a *acct, j int, aid string) {
 		row[evAnon], row[evPerson], row[evAccount] = anon, person, account
 		row[evURL] = b.pages[15]
 		setTouch(row, &touch{c: b.direct.camps[0], tm: -1})
+	}
+	if m.mqlAt > 0 && !m.skipMQL {
+		// Sales follows up on the MQL: 85 % get a call, e-mail or meeting,
+		// a lognormal delay after it (median 5 hours), then a second touch
+		// a few days later. Drawn from a hash of the person so the
+		// generator's random streams keep their order.
+		h := mix64(uint64(m.mqlAt)*0x9E3779B97F4A7C15 ^ uint64(a.idx)<<16 ^ uint64(j))
+		if h%100 < 85 {
+			delay := 5 * 3600 * math.Exp(0.9*normalFromHash(h>>8))
+			for k, name := range salesTouches(h) {
+				ts := m.mqlAt + int64(delay) + int64(k)*int64(2+h>>40%5)*int64(days)
+				if !cal.in(ts) {
+					break
+				}
+				row := e.ev(ts, tTrack, name)
+				row[evPerson], row[evAccount] = person, account
+				// Logged by the CRM: no campaign, referrer or click id.
+				row[evChannel] = b.biz.Channel(bowtie.Touch{})
+			}
+		}
 	}
 	if m.t.c.src.kind == kWebinar && !m.idLater && r.chance(0.55) {
 		// Attend the webinar on its day (the last day of the flight).

@@ -158,6 +158,11 @@ func (s *Sales) metrics() []salesMetric {
 		{"open_value", "Open pipeline", "money", m(s.OpenValue)},
 		{"weighted_value", "Weighted pipeline", "money", m(s.WeightedValue)},
 		{"velocity_per_day", "Sales velocity per day", "money", s.Velocity},
+		{"mqls", "MQLs in the period", "count", n(s.MQLFollowUp.MQLs)},
+		{"mqls_touched", "MQLs with a sales touch", "count", n(s.MQLFollowUp.Touched)},
+		{"mqls_touched_within_1_day", "MQLs touched within a day", "percent", s.MQLFollowUp.WithinDay},
+		{"mql_to_first_touch_median_days", "MQL → first sales touch, median days", "days", s.MQLFollowUp.Time.Median},
+		{"mql_to_first_touch_p90_days", "MQL → first sales touch, p90 days", "days", s.MQLFollowUp.Time.P90},
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/demo"
 	"github.com/bowtie-analytics/bowtie/duckdb"
+	"github.com/bowtie-analytics/bowtie/query"
 )
 
 // demoEvents is the size of the demo stores the planted-truth tests read.
@@ -115,4 +116,29 @@ func TestRunStageFunnel_PlantedRates(t *testing.T) {
 			t.Logf("%d per-channel rates checked", checked)
 		})
 	}
+}
+
+// TestRunSales_PlantedFollowUp recovers the B2B demo's planted MQL
+// follow-up: 85 % of MQLs touched, after a lognormal delay with a median
+// of 5 hours (σ 0.9 in log space). The period ends a week before the data
+// so that every planted touch is inside it.
+func TestRunSales_PlantedFollowUp(t *testing.T) {
+	f := demoStore(t, "b2b")
+	loc := f.biz.Location()
+	s, err := query.RunSales(context.Background(), f.store.DB(), query.DuckDB{}, f.biz, query.SalesRequest{
+		From: localDay(f.truth.Start, loc), To: localDay(f.truth.End, loc).AddDate(0, 0, -8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.MQLFollowUp
+	if m.MQLs < 100 {
+		t.Fatalf("only %d MQLs", m.MQLs)
+	}
+	within4SE(t, "touched", m.Touched, m.MQLs, 0.85)
+	median := 5.0 / 24
+	se := 1.2533 * 0.9 / math.Sqrt(float64(m.Touched)) // of the log of a sample median
+	if m.Time.Median == nil || math.Abs(math.Log(*m.Time.Median/median)) > 4*se {
+		t.Errorf("median time to first touch %v days, planted %.4f (±%.0f %%)", m.Time.Median, median, 400*se)
+	}
+	t.Logf("%d MQLs, %d touched, median %.3f days", m.MQLs, m.Touched, *m.Time.Median)
 }

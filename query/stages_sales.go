@@ -47,6 +47,29 @@ type Sales struct {
 	// Velocity is open × win rate × average deal size ÷ mean cycle days:
 	// expected won value per day.
 	Velocity *float64 `json:"velocity_per_day"`
+	// MQLFollowUp is the marketing-to-sales SLA.
+	MQLFollowUp MQLFollowUp `json:"mql_follow_up"`
+}
+
+// MQLFollowUp measures how fast sales follows up on MQLs: the people who
+// first entered the MQL stage (report_stages.mql) in the period, those
+// with a sales touch (an event named in sales_touch_events, by the person,
+// at or after their MQL time, up to now), the time to the first touch,
+// and the share touched within a day of the MQLs at least a day before
+// the period's end.
+type MQLFollowUp struct {
+	Stage  string   `json:"stage"`
+	Events []string `json:"events"`
+	MQLs   int64    `json:"mqls"`
+	// Touched counts the MQLs with a touch; Untouched the others.
+	Touched   int64 `json:"touched"`
+	Untouched int64 `json:"untouched"`
+	// WithinDay is touched within 24 hours ÷ the MQLs at least 24 hours
+	// before the period's end (DayEligible).
+	DayEligible int64    `json:"day_eligible"`
+	WithinDay   *float64 `json:"touched_within_1_day"`
+	// Time is MQL → first touch, in days, over the touched MQLs.
+	Time Quantiles `json:"time_to_first_touch_days"`
 }
 
 // StageWinRate is the learned probability that a deal at Stage is won.
@@ -156,9 +179,46 @@ func RunSales(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, 
 		return nil, err
 	}
 	out.WeightedValue = round4(out.WeightedValue)
+	if out.MQLFollowUp, err = mqlFollowUp(ctx, db, biz, start, end); err != nil {
+		return nil, err
+	}
 	if out.WinRate != nil && out.AverageDealSize != nil && out.SalesCycle.Mean != nil && *out.SalesCycle.Mean > 0 {
 		v := float64(out.Open) * *out.WinRate * *out.AverageDealSize / *out.SalesCycle.Mean
 		out.Velocity = &v
 	}
 	return out, nil
+}
+
+// mqlFollowUp computes the MQL follow-up figures (empty when the business
+// names no MQL stage or no sales-touch events).
+func mqlFollowUp(ctx context.Context, db *sql.DB, biz *bowtie.Business, start, end time.Time) (MQLFollowUp, error) {
+	f := MQLFollowUp{Stage: biz.ReportStages.MQL, Events: biz.SalesTouchEvents, Time: quantilesOf(nil)}
+	if f.Events == nil {
+		f.Events = []string{}
+	}
+	if f.Stage == "" || len(f.Events) == 0 {
+		return f, nil
+	}
+	var ps params
+	pStart, pEnd := ps.p("start", start), ps.p("end", end)
+	q := "-- query.RunSales MQL follow-up\n" +
+		"WITH m AS (SELECT entity_id AS id, min(ts) AS t FROM stage_changes WHERE entity_type = 'person' AND stage = " + ps.p("mql", f.Stage) + " GROUP BY 1),\n" +
+		"f AS (SELECT m.id, m.t, min(e.ts) AS ft FROM m LEFT JOIN events e ON e.person_id = m.id AND e.name IN " + ps.list("touch", f.Events) +
+		" AND e.ts >= m.t WHERE m.t >= " + pStart + " AND m.t < " + pEnd + " GROUP BY 1, 2)\n" +
+		"SELECT count(*), count(ft), count(*) FILTER (WHERE t + INTERVAL 1 DAY <= " + pEnd + "), " +
+		"count(*) FILTER (WHERE t + INTERVAL 1 DAY <= " + pEnd + " AND ft <= t + INTERVAL 1 DAY), " +
+		strings.Join(quantileSQL(daysBetween("t", "ft"), "ft IS NOT NULL"), ", ") + " FROM f"
+	var within int64
+	var qd quantileDest
+	dest := append([]any{&f.MQLs, &f.Touched, &f.DayEligible, &within}, qd.dest()...)
+	if err := db.QueryRowContext(ctx, q, ps.args...).Scan(dest...); err != nil {
+		return f, fmt.Errorf("query: MQL follow-up: %w", err)
+	}
+	var err error
+	if f.Time, err = qd.value(); err != nil {
+		return f, err
+	}
+	f.Untouched = f.MQLs - f.Touched
+	f.WithinDay = div(float64(within), float64(f.DayEligible))
+	return f, nil
 }

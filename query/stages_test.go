@@ -168,3 +168,59 @@ func TestRunSales_HandComputed(t *testing.T) {
 		t.Errorf("velocity %v", got.Velocity)
 	}
 }
+
+// TestRunSales_MQLFollowUp checks the MQL follow-up figures on a
+// hand-computed case: touches before the MQL, by nobody's person, after a
+// second MQL entry, of MQLs outside the period or too close to its end.
+func TestRunSales_MQLFollowUp(t *testing.T) {
+	s := openWith(t, "")
+	biz := business(t, "preset: b2b\ntime_zone: UTC\n")
+	for _, q := range []string{
+		`INSERT INTO stage_changes VALUES
+			('person', 'p1', 'mql', '2024-01-10 10:00', 'crm'),
+			('person', 'p2', 'mql', '2024-01-20 08:00', 'crm'),
+			('person', 'p3', 'mql', '2024-01-25 00:00', 'crm'),
+			('person', 'p4', 'mql', '2023-12-01 00:00', 'crm'),
+			('person', 'p5', 'mql', '2024-01-31 12:00', 'crm'),
+			('person', 'p6', 'mql', '2024-01-05 10:00', 'crm'),
+			('person', 'p6', 'mql', '2024-01-15 00:00', 'crm'),
+			('person', 'p3', 'sql', '2024-01-26 00:00', 'crm')`,
+		`INSERT INTO events (id, ts, type, name, person_id) VALUES
+			('e1', '2024-01-10 09:00', 'track', 'sales_call', 'p1'),
+			('e2', '2024-01-10 16:00', 'track', 'sales_email', 'p1'),
+			('e3', '2024-01-12 09:00', 'track', 'sales_call', 'p1'),
+			('e4', '2024-01-23 08:00', 'track', 'sales_meeting', 'p2'),
+			('e5', '2024-01-25 01:00', 'track', 'webinar_attended', 'p3'),
+			('e6', '2024-01-25 02:00', 'track', 'sales_call', NULL),
+			('e7', '2024-01-05 00:00', 'track', 'sales_call', 'p4'),
+			('e8', '2024-01-31 13:00', 'track', 'sales_call', 'p5'),
+			('e9', '2024-01-15 10:00', 'track', 'sales_email', 'p6')`,
+	} {
+		if _, err := s.DB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := query.RunSales(context.Background(), s.DB(), query.DuckDB{}, biz, query.SalesRequest{From: date("2024-01-01"), To: date("2024-01-31")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := got.MQLFollowUp
+	// MQLs p1, p2, p3, p5, p6; touched p1 (6 h after), p2 (3 days), p5
+	// (1 h), p6 (10 days after its first MQL); day-eligible all but p5, of
+	// which only p1 within a day.
+	if f.Stage != "mql" || f.MQLs != 5 || f.Touched != 4 || f.Untouched != 1 || f.DayEligible != 4 || !near(f.WithinDay, 0.25) {
+		t.Errorf("follow-up %+v", f)
+	}
+	if q := f.Time; q.N != 4 || !near(q.Median, (0.25+3)/2) || !near(q.P90, 3+0.7*7) || !near(q.Mean, (1.0/24+0.25+3+10)/4) {
+		t.Errorf("time to first touch %s", fmtQ(q))
+	}
+	// A business without touch events reports nothing.
+	biz.SalesTouchEvents = nil
+	got, err = query.RunSales(context.Background(), s.DB(), query.DuckDB{}, biz, query.SalesRequest{From: date("2024-01-01"), To: date("2024-01-31")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := got.MQLFollowUp; f.MQLs != 0 || f.Touched != 0 || f.WithinDay != nil || f.Time.N != 0 {
+		t.Errorf("without touch events: %+v", f)
+	}
+}

@@ -257,7 +257,8 @@ func TestBrowser_Sales(t *testing.T) {
 			checkFigure(t, path, e, want, wok)
 		}
 		for _, path := range []string{"win_rate", "won", "lost", "sales_cycle_days.median", "sales_cycle_days.p75", "sales_cycle_days.p90",
-			"sales_cycle_days.mean", "average_deal_size", "won_value", "open_value", "open", "weighted_value", "velocity_per_day"} {
+			"sales_cycle_days.mean", "average_deal_size", "won_value", "open_value", "open", "weighted_value", "velocity_per_day",
+			"mql_follow_up.touched_within_1_day", "mql_follow_up.touched", "mql_follow_up.mqls", "mql_follow_up.time_to_first_touch_days.median"} {
 			if !shown[path] {
 				t.Errorf("no figure %s", path)
 			}

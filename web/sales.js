@@ -1,5 +1,6 @@
 // The Sales view: GET /api/v1/sales as KPI tiles (win rate, sales cycle,
-// average deal size, open and weighted pipeline, sales velocity), the win
+// average deal size, open and weighted pipeline, sales velocity, MQL
+// follow-up), the win
 // rate of each stage that open deals sit in, and the sales-cycle
 // distribution. Every figure is the API's: an element with data-scope
 // "sales", data-metric the JSON path of the figure and data-value its
@@ -62,6 +63,8 @@ const TILES = [
     note: ['open value × stage win rate'] },
   { key: 'velocity_per_day', label: 'Sales velocity', hint: 'Open deals × win rate × average deal size ÷ mean cycle days', kind: 'money_per_day',
     note: ['expected won value per day'] },
+  { key: 'mql_follow_up.touched_within_1_day', label: 'MQLs touched within a day', hint: 'MQLs of the period with a sales call, e-mail or meeting within 24 hours ÷ MQLs at least a day before the end', kind: 'percent',
+    note: [['mql_follow_up.touched', 'count'], ' of ', ['mql_follow_up.mqls', 'count'], ' MQLs touched · median ', ['mql_follow_up.time_to_first_touch_days.median', 'days']] },
 ];
 
 function renderTiles(container, res) {
