@@ -61,8 +61,14 @@ func (in *Ingester) enrich(m *segment.Message, source string, recv time.Time, re
 	camp := m.Context.Campaign
 	var clickType, clickID string
 	if pageURL != "" {
-		if u, err := url.Parse(pageURL); err == nil {
-			q := parseQuery(u.RawQuery)
+		rawQuery, ok := "", false
+		if _, rq, quick := quickURL(pageURL); quick {
+			rawQuery, ok = rq, true
+		} else if u, err := url.Parse(pageURL); err == nil {
+			rawQuery, ok = u.RawQuery, true
+		}
+		if ok {
+			q := parseQuery(rawQuery)
 			if camp == (segment.Campaign{}) {
 				camp = segment.Campaign{Source: q.utm[0], Medium: q.utm[1], Name: q.utm[2], Term: q.utm[3], Content: q.utm[4]}
 			}
@@ -146,8 +152,12 @@ const channelCacheSize = 50_000
 // channel classifies t with the business's rules, through a cache: the
 // rules are regular expressions and real traffic repeats few touches.
 func (in *Ingester) channel(t bowtie.Touch) string {
-	if u, err := url.Parse(t.Referrer); err == nil && u.Host != "" {
-		t.Referrer = u.Host // classification only looks at the host
+	if h, _, ok := quickURL(t.Referrer); ok {
+		if h != "" {
+			t.Referrer = h // classification only looks at the host
+		}
+	} else if u, err := url.Parse(t.Referrer); err == nil && u.Host != "" {
+		t.Referrer = u.Host
 	}
 	in.chMu.RLock()
 	c, ok := in.chCache[t]

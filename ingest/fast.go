@@ -93,3 +93,55 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// quickURL returns the host and raw query of s as url.Parse does, without
+// its allocations, for the plain http(s) URLs that make up nearly all
+// traffic; ok is false for anything else (then call url.Parse). Plain: ASCII
+// without spaces or controls, an http or https scheme, a host of letters,
+// digits, dots and dashes with an optional numeric port, and no '%' in the
+// path or fragment (url.Parse checks those escapes; it keeps the query raw).
+func quickURL(s string) (host, rawQuery string, ok bool) {
+	rest := ""
+	switch {
+	case len(s) >= 7 && strings.EqualFold(s[:7], "http://"):
+		rest = s[7:]
+	case len(s) >= 8 && strings.EqualFold(s[:8], "https://"):
+		rest = s[8:]
+	default:
+		return "", "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return "", "", false
+		}
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host = rest[:end]
+	port := false
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case c == ':' && !port:
+			port = true
+		case c >= '0' && c <= '9':
+		case port:
+			return "", "", false
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-':
+		default:
+			return "", "", false
+		}
+	}
+	rest = rest[end:]
+	path, frag, _ := strings.Cut(rest, "#")
+	if strings.IndexByte(frag, '%') >= 0 {
+		return "", "", false
+	}
+	path, rawQuery, _ = strings.Cut(path, "?")
+	if strings.IndexByte(path, '%') >= 0 {
+		return "", "", false
+	}
+	return host, rawQuery, true
+}

@@ -36,3 +36,53 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// quickURLAgrees checks quickURL against url.Parse on s.
+func quickURLAgrees(t *testing.T, s string) {
+	host, q, ok := quickURL(s)
+	if !ok {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatalf("quickURL(%q) accepted what url.Parse rejects: %v", s, err)
+	}
+	if host != u.Host || q != u.RawQuery {
+		t.Fatalf("quickURL(%q) = %q, %q; url.Parse: %q, %q", s, host, q, u.Host, u.RawQuery)
+	}
+}
+
+func TestQuickURL(t *testing.T) {
+	for _, c := range []struct {
+		s      string
+		plain  bool
+		host   string
+		rawQry string
+	}{
+		{"https://www.example.com/pricing?utm_source=google&gclid=abc#top", true, "www.example.com", "utm_source=google&gclid=abc"},
+		{"http://example.com:8080?x=1", true, "example.com:8080", "x=1"},
+		{"HTTPS://Example.com", true, "Example.com", ""},
+		{"https://example.com/a?q=50%25", true, "example.com", "q=50%25"},
+		{"https://example.com/50%off?utm_source=x", false, "", ""},
+		{"https://user@example.com/", false, "", ""},
+		{"https://[::1]/", false, "", ""},
+		{"https://exa mple.com/", false, "", ""},
+		{"https://example.com:8a/", false, "", ""},
+		{"ftp://example.com/", false, "", ""},
+		{"/relative?utm_source=x", false, "", ""},
+		{"https://exämple.com/", false, "", ""},
+	} {
+		host, q, ok := quickURL(c.s)
+		if ok != c.plain || host != c.host || q != c.rawQry {
+			t.Errorf("quickURL(%q) = %q, %q, %v; want %q, %q, %v", c.s, host, q, ok, c.host, c.rawQry, c.plain)
+		}
+		quickURLAgrees(t, c.s)
+	}
+}
+
+func FuzzQuickURL(f *testing.F) {
+	for _, s := range []string{"https://a.com/p?utm_source=x#f", "http://a.b:1?", "https://a.com/%zz", "https://a.com#%", "http://"} {
+		f.Add(s)
+	}
+	f.Fuzz(quickURLAgrees)
+}
