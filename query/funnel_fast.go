@@ -117,10 +117,11 @@ const anonBit = 1 << 32
 func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow, [2][]byte, error) {
 	var rows []fastRow
 	var arenas [2][]byte
-	err := rawscan.ScanParallel(ctx, db, q, args, 2, func(total int) error {
-		rows = make([]fastRow, total)
-		arenas[0] = make([]byte, 0, 7*total)
-		arenas[1] = make([]byte, 0, 7*total)
+	err := rawscan.ScanParallel(ctx, db, q, args, 2, func(slots int) error {
+		// Unused slots stay zero (mask 0) and are dropped below.
+		rows = make([]fastRow, slots)
+		arenas[0] = make([]byte, 0, 7*slots)
+		arenas[1] = make([]byte, 0, 7*slots)
 		return nil
 	}, func(w int, c *rawscan.Chunk, first int) error {
 		us, err := c.Strings(0)
@@ -161,7 +162,8 @@ func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow,
 	if err != nil {
 		return nil, arenas, err
 	}
-	// Drop the rows of mask 0 (left zero).
+	// Drop the rows of mask 0 (unused slots, and rows whose property
+	// filters did not match).
 	k := 0
 	for _, r := range rows {
 		if r.mask != 0 {

@@ -29,11 +29,7 @@ type Chunk struct {
 	chunk mapping.DataChunk
 	n     int
 	types []mapping.Type
-	total int
 }
-
-// TotalRows is the number of rows in the whole result.
-func (c *Chunk) TotalRows() int { return c.total }
 
 // Len is the number of rows in the chunk.
 func (c *Chunk) Len() int { return c.n }
@@ -129,12 +125,14 @@ func Scan(ctx context.Context, db *sql.DB, q string, args []any, fn func(*Chunk)
 }
 
 // ScanParallel runs q like Scan, then hands the result's chunks to
-// workers goroutines: start is called once with the number of rows, then
-// fn(worker, chunk, first) for every chunk, first being the index of the
-// chunk's first row in the result. One goroutine fetches the chunks in
-// order; the workers convert them concurrently, so fn must only write
-// state of its own worker or rows from first on.
-func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers int, start func(total int) error, fn func(worker int, c *Chunk, first int) error) error {
+// workers goroutines: start is called once with slots, a bound on the
+// result's rows (its number of chunks times DuckDB's vector size), then
+// fn(worker, chunk, first) for every chunk, the k-th chunk (from 0) with
+// first = k × vector size: the chunk owns slots [first, first+Len), and
+// the slots after Len up to the next chunk's stay unused. One goroutine
+// fetches the chunks in order; the workers convert them concurrently, so
+// fn must only write state of its own worker or its chunk's slots.
+func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers int, start func(slots int) error, fn func(worker int, c *Chunk, first int) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -145,8 +143,9 @@ func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers
 		if err != nil {
 			return err
 		}
-		return run(ctx, raw, q, args, func(res *mapping.Result, types []mapping.Type, total int) error {
-			if err := start(total); err != nil {
+		return run(ctx, raw, q, args, func(res *mapping.Result, types []mapping.Type) error {
+			size := int(mapping.VectorSize())
+			if err := start(int(mapping.ResultChunkCount(*res)) * size); err != nil {
 				return err
 			}
 			type job struct {
@@ -160,7 +159,7 @@ func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers
 					var err error
 					for j := range jobs {
 						if err == nil {
-							err = fn(w, &Chunk{chunk: j.ch, n: int(mapping.DataChunkGetSize(j.ch)), types: types, total: total}, j.first)
+							err = fn(w, &Chunk{chunk: j.ch, n: int(mapping.DataChunkGetSize(j.ch)), types: types}, j.first)
 						}
 						mapping.DestroyDataChunk(&j.ch)
 					}
@@ -178,8 +177,16 @@ func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers
 					mapping.DestroyDataChunk(&ch)
 					break
 				}
+				if n > size {
+					mapping.DestroyDataChunk(&ch)
+					close(jobs)
+					for w := 0; w < workers; w++ {
+						<-errs
+					}
+					return fmt.Errorf("rawscan: a chunk of %d rows, over the vector size %d", n, size)
+				}
 				jobs <- job{ch, first}
-				first += n
+				first += size
 			}
 			close(jobs)
 			var errList []error
@@ -208,7 +215,7 @@ func connHandle(dc any) (mapping.Connection, error) {
 }
 
 func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn func(*Chunk) error) error {
-	return run(ctx, conn, q, args, func(res *mapping.Result, types []mapping.Type, total int) error {
+	return run(ctx, conn, q, args, func(res *mapping.Result, types []mapping.Type) error {
 		for {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -220,7 +227,7 @@ func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn
 			n := int(mapping.DataChunkGetSize(ch))
 			var err error
 			if n > 0 {
-				err = fn(&Chunk{chunk: ch, n: n, types: types, total: total})
+				err = fn(&Chunk{chunk: ch, n: n, types: types})
 			}
 			mapping.DestroyDataChunk(&ch)
 			if err != nil {
@@ -234,7 +241,7 @@ func scan(ctx context.Context, conn mapping.Connection, q string, args []any, fn
 }
 
 // run prepares, binds and executes q, then calls consume with the
-// materialised result, its column types and its number of rows.
+// materialised result and its column types.
 // prepare prepares q and binds args ($1, $2, ...).
 func prepare(conn mapping.Connection, q string, args []any) (mapping.PreparedStatement, error) {
 	var st mapping.PreparedStatement
@@ -286,7 +293,7 @@ func interruptOnDone(ctx context.Context, conn mapping.Connection) func() {
 	return func() { close(done) }
 }
 
-func run(ctx context.Context, conn mapping.Connection, q string, args []any, consume func(res *mapping.Result, types []mapping.Type, total int) error) error {
+func run(ctx context.Context, conn mapping.Connection, q string, args []any, consume func(res *mapping.Result, types []mapping.Type) error) error {
 	st, err := prepare(conn, q, args)
 	if err != nil {
 		return err
@@ -306,12 +313,5 @@ func run(ctx context.Context, conn mapping.Connection, q string, args []any, con
 	for i := range types {
 		types[i] = mapping.ColumnType(&res, mapping.IdxT(i))
 	}
-	// The result is materialised; count its rows for TotalRows.
-	total := 0
-	for i := mapping.IdxT(0); i < mapping.ResultChunkCount(res); i++ {
-		ch := mapping.ResultGetChunk(res, i)
-		total += int(mapping.DataChunkGetSize(ch))
-		mapping.DestroyDataChunk(&ch)
-	}
-	return consume(&res, types, total)
+	return consume(&res, types)
 }
