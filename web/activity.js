@@ -7,6 +7,7 @@
 import { getJSON, url } from './api.js';
 import { format, isNum, raw } from './format.js';
 import { label, range } from './dates.js';
+import { el } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const LINES = [
@@ -23,13 +24,6 @@ const LIFECYCLE = [
 const GRAIN = { day: 'Day', week: 'Week of', month: 'Month' };
 
 const charts = new Map();
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function chartFor(container) {
   let c = charts.get(container);

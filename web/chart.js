@@ -3,6 +3,7 @@
 
 import { format, raw } from './format.js';
 import { buckets, label } from './dates.js';
+import { el } from './dom.js';
 
 const SPEND = '#635bff';
 const REVENUE = '#0e9f6e';
@@ -20,13 +21,6 @@ export function series(report, grain) {
     const r = byPeriod.get(p);
     return { period: p, cost: r ? r.cost : 0, revenue: r ? r.revenue : 0 };
   });
-}
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 /** renderChart draws report (broken down by grain) into container and table. */

@@ -8,6 +8,7 @@
 import { getJSON, url } from './api.js';
 import { range } from './dates.js';
 import { renderChart, renderGroups, renderSteps } from './funnels.js';
+import { el } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -49,13 +50,6 @@ const COLUMNS = [
 /** stepText writes a step of the answer as the step parameter: "Viewed Pricing plan=pro". */
 function stepText(m) {
   return [m.event, ...Object.entries(m.where || {}).map(([k, v]) => `${k}=${v}`)].join(' ');
-}
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 /** renderBuilder shows steps as inputs, with the suggestions for preset. */

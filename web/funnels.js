@@ -5,19 +5,13 @@
 import { getJSON, url } from './api.js';
 import { format, isNum, raw } from './format.js';
 import { range } from './dates.js';
+import { el } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const BAR = '#635bff';
 
 /** charts holds the ECharts instance of each funnel chart container. */
 const charts = new Map();
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** daysText formats a duration in days: "3.2 d", "5 h" under a day. */
 export function daysText(v) {

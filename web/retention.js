@@ -6,6 +6,7 @@
 import { getJSON, url } from './api.js';
 import { format, isNum, raw } from './format.js';
 import { range } from './dates.js';
+import { el } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = ['#0a2540', '#635bff', '#0e9f6e', '#f5a623', '#e25950', '#00a3d9', '#8d6cab', '#697386'];
@@ -13,13 +14,6 @@ const GRAIN = { day: 'Day', week: 'Week', month: 'Month' };
 
 let heatmap = null;
 let curves = null;
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function initChart(container, current) {
   if (current) return current;

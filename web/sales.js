@@ -10,15 +10,9 @@ import { getJSON, url } from './api.js';
 import { format, isNum, raw } from './format.js';
 import { range } from './dates.js';
 import { daysText } from './funnels.js';
+import { el } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** get returns the value at a dotted JSON path of res. */
 function get(res, path) {

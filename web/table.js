@@ -1,13 +1,7 @@
 // The channel table: every column of the report, sortable, with a total row.
 
 import { format, isNum, raw } from './format.js';
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from './dom.js';
 
 /** sortRows returns rows sorted by key; missing values always last. */
 export function sortRows(rows, key, dir) {

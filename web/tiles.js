@@ -3,6 +3,7 @@
 
 import { format, isNum, raw, signedPercent, signedPoints } from './format.js';
 import { range } from './dates.js';
+import { el } from './dom.js';
 
 /**
  * KPIS are the tiles in order. lowerIsBetter marks cost metrics, whose
@@ -39,13 +40,6 @@ export function delta(kind, cur, prev, lowerIsBetter) {
 }
 
 const ARROWS = { up: '▲', down: '▼', flat: '→', none: '' };
-
-function el(tag, attrs = {}, text) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** renderTiles fills container with one tile per KPI of report. */
 export function renderTiles(container, report, columns, currency) {

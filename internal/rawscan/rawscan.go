@@ -110,6 +110,11 @@ func (s Strings) Bytes(i int) []byte {
 // must be a DuckDB database, and calls fn for every chunk of the result in
 // order. Cancelling ctx interrupts the query.
 func Scan(ctx context.Context, db *sql.DB, q string, args []any, fn func(*Chunk) error) error {
+	return withConn(ctx, db, func(raw mapping.Connection) error { return scan(ctx, raw, q, args, fn) })
+}
+
+// withConn calls fn with the C handle of a connection of db.
+func withConn(ctx context.Context, db *sql.DB, fn func(mapping.Connection) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -120,7 +125,7 @@ func Scan(ctx context.Context, db *sql.DB, q string, args []any, fn func(*Chunk)
 		if err != nil {
 			return err
 		}
-		return scan(ctx, raw, q, args, fn)
+		return fn(raw)
 	})
 }
 
@@ -133,16 +138,7 @@ func Scan(ctx context.Context, db *sql.DB, q string, args []any, fn func(*Chunk)
 // fetches the chunks in order; the workers convert them concurrently, so
 // fn must only write state of its own worker or its chunk's slots.
 func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers int, start func(slots int) error, fn func(worker int, c *Chunk, first int) error) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		raw, err := connHandle(dc)
-		if err != nil {
-			return err
-		}
+	return withConn(ctx, db, func(raw mapping.Connection) error {
 		return run(ctx, raw, q, args, func(res *mapping.Result, types []mapping.Type) error {
 			size := int(mapping.VectorSize())
 			if err := start(int(mapping.ResultChunkCount(*res)) * size); err != nil {
