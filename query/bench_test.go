@@ -71,14 +71,7 @@ SELECT channel, sum(cost), sum(visitors), sum(leads), sum(revenue) FROM (
 // history at 1 M and 10 M events (B2C demo), next to the baseline query.
 // Set BOWTIE_BENCH_EVENTS to a comma-separated list to change the sizes.
 func BenchmarkReport(b *testing.B) {
-	sizes := []int{1_000_000, 10_000_000}
-	if env := os.Getenv("BOWTIE_BENCH_EVENTS"); env != "" {
-		sizes = nil
-		for _, s := range strings.Split(env, ",") {
-			n, _ := strconv.Atoi(s)
-			sizes = append(sizes, n)
-		}
-	}
+	sizes := benchSizes([]int{1_000_000, 10_000_000})
 	biz, _ := bowtie.Preset("b2c")
 	ctx := context.Background()
 	for _, n := range sizes {

@@ -142,15 +142,20 @@ func (q *quantileDest) value() (Quantiles, error) {
 			return Quantiles{}, err
 		}
 	}
-	v := Quantiles{N: q.n, Median: nullF(q.med), P75: nullF(q.p75), P90: nullF(q.p90), Mean: nullF(q.mean), Distribution: make([]DurationBucket, len(DurationEdges))}
+	return Quantiles{N: q.n, Median: nullF(q.med), P75: nullF(q.p75), P90: nullF(q.p90), Mean: nullF(q.mean), Distribution: durationBuckets(buckets)}, nil
+}
+
+// durationBuckets returns the DurationEdges buckets with the given counts.
+func durationBuckets(counts []int64) []DurationBucket {
+	out := make([]DurationBucket, len(DurationEdges))
 	for i, lo := range DurationEdges {
-		v.Distribution[i] = DurationBucket{FromDays: lo, Count: buckets[i]}
+		out[i] = DurationBucket{FromDays: lo, Count: counts[i]}
 		if i+1 < len(DurationEdges) {
 			hi := DurationEdges[i+1]
-			v.Distribution[i].ToDays = &hi
+			out[i].ToDays = &hi
 		}
 	}
-	return v, nil
+	return out
 }
 
 // daysBetween returns the SQL for the time from a to b in days (seconds

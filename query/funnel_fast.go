@@ -491,17 +491,7 @@ func secondsDays(a, b int64) float64 {
 // quantilesOf computes Quantiles in Go as quantileSQL does in SQL
 // (quantile_cont's interpolation, the mean, the DurationEdges buckets).
 func quantilesOf(xs []float64) Quantiles {
-	q := Quantiles{N: int64(len(xs)), Distribution: make([]DurationBucket, len(DurationEdges))}
-	for i, lo := range DurationEdges {
-		q.Distribution[i].FromDays = lo
-		if i+1 < len(DurationEdges) {
-			hi := DurationEdges[i+1]
-			q.Distribution[i].ToDays = &hi
-		}
-	}
-	if len(xs) == 0 {
-		return q
-	}
+	counts := make([]int64, len(DurationEdges))
 	var sum float64
 	for _, x := range xs {
 		sum += x
@@ -509,7 +499,11 @@ func quantilesOf(xs []float64) Quantiles {
 		for i > 0 && x < DurationEdges[i] {
 			i--
 		}
-		q.Distribution[i].Count++
+		counts[i]++
+	}
+	q := Quantiles{N: int64(len(xs)), Distribution: durationBuckets(counts)}
+	if len(xs) == 0 {
+		return q
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)

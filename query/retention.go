@@ -420,12 +420,16 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 		" FROM events e JOIN coh ON coh.id = e.person_id WHERE " + ret + " AND e.ts >= coh.t0 AND e.ts < " + pAsOf + ")) GROUP BY 1),\n" +
 		"x AS MATERIALIZED (SELECT x.id, x.c, x.last, x.dlast, " + factCols + ", " + bd.expr + " AS g" +
 		" FROM coh x LEFT JOIN u ON u.id = x.id" + bd.joins + "),\n"
+	// member selects the rows of m that stand for members (all of them in
+	// on_or_after mode; in "on" mode those with n = -1).
+	member := "m.n = -1"
 	if req.Mode == "on_or_after" {
 		// Retained in N when some return is in N or later: one row per
 		// member with the earlier of its last return interval and its last
 		// interval, or -1.
 		q += "m AS (SELECT g, c, last, CASE WHEN maxn IS NULL THEN -1 ELSE least(maxn, last) END AS n, count(*) AS cnt FROM x GROUP BY ALL)\n"
 		retainedC = "sum(cnt) FILTER (WHERE p.n <= m.last AND m.n >= p.n)"
+		member = "true"
 	} else {
 		// Retained in N when a return is in N: the members (n = -1) and,
 		// per interval 1..P up to their last, those with a return in it.
@@ -434,19 +438,10 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 			" WHERE x.bits IS NOT NULL AND r.n <= x.last AND get_bit(x.bits, CAST(r.n - 1 AS INTEGER)) = 1 GROUP BY ALL)\n"
 		retainedC = "sum(cnt) FILTER (WHERE m.n = p.n)"
 	}
-	member := boolIf(req.Mode == "on_or_after", "true", "m.n = -1")
 	q += "SELECT 'c' AS kind, m.g, m.c, p.n, coalesce(sum(cnt) FILTER (WHERE " + member + "), 0) AS size," +
 		" coalesce(sum(cnt) FILTER (WHERE p.n <= m.last AND " + member + "), 0) AS eligible, coalesce(" + retainedC + ", 0) AS retained" +
 		fmt.Sprintf(" FROM m CROSS JOIN range(1, %d) p(n) GROUP BY ALL\n", P+1) +
 		"UNION ALL SELECT 'h', x.g, NULL::DATE, p.n, count(*), count(*) FILTER (WHERE x.dlast >= p.n), " + retainedH +
 		" FROM x CROSS JOIN (VALUES (1), (7), (30)) p(n) GROUP BY ALL"
 	return q, ps.args, nil
-}
-
-// boolIf returns a when c, else b.
-func boolIf(c bool, a, b string) string {
-	if c {
-		return a
-	}
-	return b
 }
