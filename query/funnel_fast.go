@@ -3,11 +3,11 @@ package query
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -15,19 +15,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bowtie-analytics/bowtie/internal/bigbuf"
 	"github.com/bowtie-analytics/bowtie/internal/rawscan"
 )
 
 // The per-person pass of the event funnel (docs/metrics.md, "Event
 // funnel", "How it is computed").
 //
-// DuckDB selects the events that match a step or an exclusion, resolves
-// each to its unit (person_id, else the person its anonymous id is linked
-// to in identities, else the anonymous id) and marks which steps and
-// exclusions it matches; rawscan hands the chunks to Go without per-value
-// conversion; Go groups the rows by unit (a hash of the unit's id, with the
-// ids compared on equal hashes, so two units never merge) and walks each
-// unit's events in time order. Walking a unit is linear in its events: the
+// DuckDB selects the events that match a step or an exclusion and marks
+// which steps and exclusions each matches; rawscan hands the chunks to Go
+// without per-value conversion; Go resolves each event to its unit
+// (person_id, else the person its anonymous id is linked to in identities,
+// else the anonymous id; aliasTable), groups the rows by unit (a radix
+// sort on a hash of the unit's id, with the ids compared on equal hashes,
+// so two units never merge) and walks each unit's events in time order. Walking a unit is linear in its events: the
 // greedy chain of an attempt (each step at the earliest matching event at
 // or after the previous one) only moves forward as the attempt's start
 // does.
@@ -56,8 +57,9 @@ func fastFunnelOK(d Dialect, req EventFunnelRequest) bool {
 }
 
 // fastRow is one selected event: its unit's hash, time (µs), step and
-// exclusion bits, and where its unit's id lies in the key arenas (bit 31:
-// which arena; the rest: the offset of a uvarint length and the bytes).
+// exclusion bits, and where its unit's id lies in the key arenas (the top
+// two bits: which arena; the rest: the offset of a uvarint length and the
+// bytes, as appendKey writes them).
 type fastRow struct {
 	h    uint64
 	t    int64
@@ -88,11 +90,10 @@ func fastFunnelSQL(req EventFunnelRequest, start, end time.Time) (string, []any)
 	for j, x := range req.Exclusions {
 		add(fmt.Sprintf("x%d", j), x.EventMatch)
 	}
+	// Anonymous ids are resolved in Go (aliasTable), not by a join here.
 	q := "-- query.RunEventFunnel (per-person pass)\n" +
-		"SELECT coalesce(e.person_id, i.person_id, e.anonymous_id) AS u, e.ts, CAST(" + strings.Join(bits, " | ") + " AS BIGINT)" +
-		" | CASE WHEN e.person_id IS NULL AND i.person_id IS NULL THEN " + fmt.Sprint(int64(anonBit)) + " ELSE 0 END AS mask FROM events e" +
-		// Only rows without a person look their anonymous id up.
-		" LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END" +
+		"SELECT coalesce(e.person_id, e.anonymous_id) AS u, e.ts, CAST(" + strings.Join(bits, " | ") + " AS BIGINT)" +
+		" | CASE WHEN e.person_id IS NULL THEN " + fmt.Sprint(int64(anonBit)) + " ELSE 0 END AS mask FROM events e" +
 		" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + timestampLiteral(start) + " AND e.ts <= " + timestampLiteral(end.Add(req.Window)) +
 		" AND (" + strings.Join(names, " OR ") + ") AND (e.person_id IS NOT NULL OR e.anonymous_id IS NOT NULL)"
 	return q, ps.args
@@ -112,16 +113,39 @@ var fastSeed = maphash.MakeSeed()
 // so that a person and an anonymous id spelled alike stay two units.
 const anonBit = 1 << 32
 
-// fastLoad reads the funnel's events into rows and the unit ids into two
-// arenas, one per converting goroutine.
-func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow, [2][]byte, error) {
+// fastArenas holds the unit ids of the rows: one arena per converting
+// goroutine, and the alias table's (people that anonymous ids resolve to).
+type fastArenas [3][]byte
+
+// arenaBits is where a row's arena index sits in fastRow.off.
+const arenaBits = 30
+
+// fastLoad reads the funnel's events into rows, resolving anonymous ids
+// through the identities read concurrently by loadAliases.
+func fastLoad(ctx context.Context, db *sql.DB, q string, args []any, bufs *fastBuffers) ([]fastRow, *fastArenas, error) {
 	var rows []fastRow
-	var arenas [2][]byte
+	arenas := new(fastArenas)
+	// The identities are read while DuckDB runs the main query.
+	var ids *aliasTable
+	var idsErr error
+	idsDone := make(chan struct{})
+	go func() {
+		defer close(idsDone)
+		ids, idsErr = loadAliases(ctx, db, bufs)
+	}()
 	err := rawscan.ScanParallel(ctx, db, q, args, 2, func(slots int) error {
+		<-idsDone
+		if idsErr != nil {
+			return idsErr
+		}
+		arenas[2] = ids.arena
 		// Unused slots stay zero (mask 0) and are dropped below.
-		rows = make([]fastRow, slots)
-		arenas[0] = make([]byte, 0, 7*slots)
-		arenas[1] = make([]byte, 0, 7*slots)
+		rows = fastSlice[fastRow](bufs, slots)
+		// Room for ids of 30 bytes on average; only what is written is
+		// touched, and a longer total grows on the Go heap.
+		for w := range 2 {
+			arenas[w] = fastSlice[byte](bufs, 32*slots)[:0]
+		}
 		return nil
 	}, func(w int, c *rawscan.Chunk, first int) error {
 		us, err := c.Strings(0)
@@ -148,17 +172,24 @@ func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow,
 				key[0] = 'a'
 			}
 			key = append(key, us.Bytes(r)...)
+			h := maphash.Bytes(fastSeed, key)
+			if m&anonBit != 0 {
+				if e := ids.lookup(h, key); e >= 0 {
+					rows[first+r] = fastRow{h: ids.ents[e].pH, t: ts[r], mask: uint32(m), off: ids.ents[e].pOff | 2<<arenaBits}
+					continue
+				}
+			}
 			off := len(arena)
-			if off >= 1<<31 {
+			if off >= 1<<arenaBits {
 				return errNotFast
 			}
-			arena = binary.AppendUvarint(arena, uint64(len(key)))
-			arena = append(arena, key...)
-			rows[first+r] = fastRow{h: maphash.Bytes(fastSeed, key), t: ts[r], mask: uint32(m), off: uint32(off) | uint32(w)<<31}
+			arena = appendKey(arena, key)
+			rows[first+r] = fastRow{h: h, t: ts[r], mask: uint32(m), off: uint32(off) | uint32(w)<<arenaBits}
 		}
 		arenas[w] = arena
 		return nil
 	})
+	<-idsDone // when the query failed before start
 	if err != nil {
 		return nil, arenas, err
 	}
@@ -174,12 +205,31 @@ func fastLoad(ctx context.Context, db *sql.DB, q string, args []any) ([]fastRow,
 	return rows[:k], arenas, nil
 }
 
+// fastBuffers are the per-person pass's large buffers (about 40 bytes per
+// selected event), outside the Go heap on huge pages (internal/bigbuf).
+type fastBuffers struct {
+	frees []func()
+}
+
+// release frees every buffer; nothing may use them afterwards.
+func (b *fastBuffers) release() {
+	for _, f := range b.frees {
+		f()
+	}
+	b.frees = nil
+}
+
+// fastSlice returns a zeroed slice of n values from bigbuf, freed by
+// bufs.release.
+func fastSlice[T any](bufs *fastBuffers, n int) []T {
+	s, free := bigbuf.Slice[T](n)
+	bufs.frees = append(bufs.frees, free)
+	return s
+}
+
 // fastKey returns the unit id of r.
-func fastKey(arenas *[2][]byte, r fastRow) []byte {
-	a := arenas[r.off>>31]
-	off := int(r.off &^ (1 << 31))
-	n, w := binary.Uvarint(a[off:])
-	return a[off+w : off+w+int(n)]
+func fastKey(arenas *fastArenas, r fastRow) []byte {
+	return arenaKey(arenas[r.off>>arenaBits], r.off&(1<<arenaBits-1))
 }
 
 // fastResult is the best attempt's step times of every unit, for the
@@ -194,7 +244,9 @@ type fastResult struct {
 // returns errNotFast.
 func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, names []string, start, end time.Time) (FunnelGroup, error) {
 	q, args := fastFunnelSQL(req, start, end)
-	rows, arenas, err := fastLoad(ctx, db, q, args)
+	bufs := &fastBuffers{}
+	defer bufs.release()
+	rows, arenas, err := fastLoad(ctx, db, q, args, bufs)
 	if err != nil {
 		return FunnelGroup{}, err
 	}
@@ -205,7 +257,7 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 			return FunnelGroup{}, errNotFast
 		}
 	}
-	rows = sortFastRows(rows)
+	rows = sortFastRows(rows, bufs)
 	// Two workers walk halves of the units (split at a unit boundary).
 	parts := splitUnits(rows, 2)
 	results := make([]fastResult, len(parts))
@@ -214,7 +266,7 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = walkUnits(p, &arenas, req, start.UnixMicro(), end.UnixMicro())
+			results[i] = walkUnits(p, arenas, req, start.UnixMicro(), end.UnixMicro())
 		}()
 	}
 	wg.Wait()
@@ -251,30 +303,32 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 	return g, nil
 }
 
-// sortFastRows orders rows by unit hash, then time, and returns them in a
-// new slice: a parallel counting pass on the hash's top 16 bits scatters
-// them into buckets, then two goroutines sort the buckets.
-func sortFastRows(rows []fastRow) []fastRow {
-	const bucketBits = 16
-	const nb = 1 << bucketBits
+// sortFastRows orders rows by unit hash, then time and mask, and returns
+// them in a slice from bufs (rows is reused as scratch). A most-significant-digit
+// radix sort: a parallel counting pass scatters the rows by the hash's top
+// 8 bits; then two goroutines take half of those buckets each and scatter
+// every bucket by the hash's next bits (as many as the bucket has rows,
+// up to 16), which leaves runs of a few rows, ordered by insertion.
+func sortFastRows(rows []fastRow, bufs *fastBuffers) []fastRow {
+	const topBits = 8
+	const nb = 1 << topBits
 	half := len(rows) / 2
 	parts := [2][]fastRow{rows[:half], rows[half:]}
-	var counts [2][]int
+	var counts [2][nb]int
 	var wg sync.WaitGroup
 	for i := range parts {
-		counts[i] = make([]int, nb)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, r := range parts[i] {
-				counts[i][r.h>>(64-bucketBits)]++
+				counts[i][r.h>>(64-topBits)]++
 			}
 		}()
 	}
 	wg.Wait()
 	// Bucket b holds part 0's rows of b, then part 1's.
-	bounds := make([]int, nb+1)
-	starts := [2][]int{make([]int, nb), make([]int, nb)}
+	var bounds [nb + 1]int
+	var starts [2][nb]int
 	for b, at := 0, 0; b < nb; b++ {
 		bounds[b] = at
 		starts[0][b] = at
@@ -282,48 +336,100 @@ func sortFastRows(rows []fastRow) []fastRow {
 		at += counts[0][b] + counts[1][b]
 	}
 	bounds[nb] = len(rows)
-	out := make([]fastRow, len(rows))
+	out := fastSlice[fastRow](bufs, len(rows))
 	for i := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := starts[i]
+			st := &starts[i]
 			for _, r := range parts[i] {
-				b := r.h >> (64 - bucketBits)
+				b := r.h >> (64 - topBits)
 				out[st[b]] = r
 				st[b]++
 			}
 		}()
 	}
 	wg.Wait()
-	cmp := func(a, b fastRow) int {
-		if a.h != b.h {
-			if a.h < b.h {
-				return -1
-			}
-			return 1
-		}
-		if a.t != b.t {
-			if a.t < b.t {
-				return -1
-			}
-			return 1
-		}
-		return int(a.mask) - int(b.mask)
-	}
+	// The second level goes from out back into rows, then into out again.
 	for _, rng := range [][2]int{{0, nb / 2}, {nb / 2, nb}} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sub []int
 			for b := rng[0]; b < rng[1]; b++ {
-				if seg := out[bounds[b]:bounds[b+1]]; len(seg) > 1 {
-					slices.SortFunc(seg, cmp)
-				}
+				lo, hi := bounds[b], bounds[b+1]
+				sub = sortBucket(out[lo:hi], rows[lo:hi], topBits, sub)
 			}
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// sortBucket sorts seg, whose rows share the hash's top skip bits, by
+// (hash, time, mask) through tmp (as long as seg), scattering by the next
+// bits and ordering the small runs left by insertion; sub is reusable
+// scratch, returned.
+func sortBucket(seg, tmp []fastRow, skip int, sub []int) []int {
+	if len(seg) < 2 {
+		return sub
+	}
+	nbits := min(bits.Len(uint(len(seg))), 16)
+	n := 1 << nbits
+	shift := 64 - skip - nbits
+	mask := uint64(n - 1)
+	sub = slices.Grow(sub[:0], n+1)[:n+1]
+	clear(sub)
+	for _, r := range seg {
+		sub[(r.h>>shift)&mask+1]++
+	}
+	for i := 1; i <= n; i++ {
+		sub[i] += sub[i-1]
+	}
+	// sub[d] is now where digit d starts; scatter into tmp, which moves
+	// each start to the next digit's, then copy back in order.
+	for _, r := range seg {
+		d := (r.h >> shift) & mask
+		tmp[sub[d]] = r
+		sub[d]++
+	}
+	copy(seg, tmp)
+	// Runs of equal digits: sub[d-1] (or 0) to sub[d].
+	from := 0
+	for d := 0; d < n; d++ {
+		to := sub[d]
+		if to-from > 1 {
+			run := seg[from:to]
+			if len(run) > 32 {
+				slices.SortFunc(run, cmpFastRows)
+			} else {
+				for i := 1; i < len(run); i++ {
+					for j := i; j > 0 && cmpFastRows(run[j], run[j-1]) < 0; j-- {
+						run[j], run[j-1] = run[j-1], run[j]
+					}
+				}
+			}
+		}
+		from = to
+	}
+	return sub
+}
+
+// cmpFastRows orders rows by hash, time, then mask.
+func cmpFastRows(a, b fastRow) int {
+	if a.h != b.h {
+		if a.h < b.h {
+			return -1
+		}
+		return 1
+	}
+	if a.t != b.t {
+		if a.t < b.t {
+			return -1
+		}
+		return 1
+	}
+	return int(a.mask) - int(b.mask)
 }
 
 // splitUnits cuts rows (sorted by hash) into at most k parts at hash
@@ -348,7 +454,7 @@ func splitUnits(rows []fastRow, k int) [][]fastRow {
 }
 
 // walkUnits walks every unit of rows (sorted by hash and time).
-func walkUnits(rows []fastRow, arenas *[2][]byte, req EventFunnelRequest, start, end int64) fastResult {
+func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start, end int64) fastResult {
 	n := len(req.Steps)
 	res := fastResult{counts: make([]int64, n), prev: make([][]float64, n), first: make([][]float64, n)}
 	w := &unitWalker{req: req, n: n, win: int64(req.Window / time.Microsecond), start: start, end: end,
@@ -400,6 +506,14 @@ type unitWalker struct {
 // start; attempts voided by an exclusion do not compete) and adds it to
 // res.
 func (w *unitWalker) unit(run []fastRow, res *fastResult) {
+	if len(run) == 1 {
+		// A unit of one event (most visitors): it reaches step 1 when the
+		// event is a step-1 event in the period, no later step.
+		if r := run[0]; r.mask&1 != 0 && r.t >= w.start && r.t < w.end {
+			res.counts[0]++
+		}
+		return
+	}
 	for k := range w.steps {
 		w.steps[k] = w.steps[k][:0]
 		w.ptr[k] = 0
@@ -506,15 +620,66 @@ func quantilesOf(xs []float64) Quantiles {
 		return q
 	}
 	s := slices.Clone(xs)
-	slices.Sort(s)
+	// The values at the ranks quantile_cont interpolates between, found by
+	// selection (linear) rather than a sort: ranks are asked in increasing
+	// order, each selection within the part right of the previous rank.
+	done := 0
+	rank := func(k int) float64 {
+		if k > done || done == 0 {
+			selectRank(s[done:], k-done)
+			done = k
+		}
+		return s[k]
+	}
 	at := func(p float64) *float64 {
 		pos := p * float64(len(s)-1)
 		lo := math.Floor(pos)
 		hi := math.Ceil(pos)
-		v := s[int(lo)] + (pos-lo)*(s[int(hi)]-s[int(lo)])
+		a := rank(int(lo))
+		b := rank(int(hi))
+		v := a + (pos-lo)*(b-a)
 		return &v
 	}
 	mean := sum / float64(len(s))
 	q.Median, q.P75, q.P90, q.Mean = at(0.5), at(0.75), at(0.9), &mean
 	return q
+}
+
+// selectRank reorders s so that s[k] holds the value of rank k (from 0)
+// in sorted order, with no greater value before it and no smaller after.
+func selectRank(s []float64, k int) {
+	lo, hi := 0, len(s)-1
+	for hi > lo {
+		if hi-lo < 16 {
+			slices.Sort(s[lo : hi+1])
+			return
+		}
+		// Median of three as the pivot; a three-way partition, so that runs
+		// of equal values (whole seconds, often the same) end the search.
+		mid := lo + (hi-lo)/2
+		a, b, c := s[lo], s[mid], s[hi]
+		p := max(min(a, b), min(max(a, b), c))
+		lt, i, gt := lo, lo, hi
+		for i <= gt {
+			switch {
+			case s[i] < p:
+				s[lt], s[i] = s[i], s[lt]
+				lt++
+				i++
+			case s[i] > p:
+				s[i], s[gt] = s[gt], s[i]
+				gt--
+			default:
+				i++
+			}
+		}
+		switch {
+		case k < lt:
+			hi = lt - 1
+		case k > gt:
+			lo = gt + 1
+		default:
+			return
+		}
+	}
 }

@@ -106,6 +106,10 @@ func fmtQ(q query.Quantiles) string {
 type refEvent struct {
 	id, pid, typ, name, plan string
 	ts                       time.Time
+	// anon, when set, is stored as the event's anonymous_id with no
+	// person_id; pid is then what it resolves to (the linked person, or
+	// "anon:" + anon).
+	anon string
 }
 
 // refAttempt is one conversion attempt of the reference.
@@ -251,8 +255,9 @@ func refFunnel(evs []refEvent, accountOf map[string]string, req query.EventFunne
 
 // TestRunEventFunnel_BruteForce compares the SQL funnel with refFunnel on
 // random journeys full of repeated events, same-second ties, events
-// outside the window and period, exclusion events and property filters,
-// in every mode, per person and per account.
+// outside the window and period, exclusion events, property filters and
+// anonymous events (linked to their person or not), in every mode, per
+// person and per account.
 func TestRunEventFunnel_BruteForce(t *testing.T) {
 	biz := business(t, "preset: b2c\ntime_zone: UTC\n")
 	for seed := uint64(1); seed <= 3; seed++ {
@@ -273,6 +278,22 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 		accountOf := map[string]string{}
 		var evs []refEvent
 		ids := r.Perm(100000)
+		// Each person browses under an anonymous id before identifying; two
+		// thirds are linked in identities (their anonymous events are
+		// theirs), the others' anonymous events stay units of their own.
+		// Some anonymous ids are spelled like another person's id.
+		anonOf, linked := map[string]string{}, map[string]bool{}
+		for p := 0; p < 150; p++ {
+			pid := fmt.Sprint("p", p)
+			anonOf[pid] = fmt.Sprint("v", p)
+			if p%5 == 0 {
+				anonOf[pid] = fmt.Sprint("p", (p+7)%150)
+			}
+			if p%3 != 0 {
+				linked[pid] = true
+				exec("INSERT INTO identities (kind, alias_id, person_id, ts) VALUES ('anonymous', ?, ?, ?)", anonOf[pid], pid, base)
+			}
+		}
 		for p := 0; p < 150; p++ {
 			pid := fmt.Sprint("p", p)
 			acct := ""
@@ -286,19 +307,39 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 				at = at.Add(time.Duration(r.IntN(4)) * time.Duration(r.IntN(20)) * time.Minute * 30) // many ties
 				e := refEvent{id: fmt.Sprintf("e%06d", ids[len(evs)]), pid: pid, ts: at, typ: []string{"track", "track", "track", "page", "identify"}[r.IntN(5)],
 					name: []string{"a", "a", "b", "b", "c", "c", "x", "o"}[r.IntN(8)], plan: []string{"pro", "basic"}[r.IntN(2)]}
-				if r.IntN(15) == 0 {
-					e.pid = ""
+				switch r.IntN(15) {
+				case 0:
+					e.pid = "" // neither person nor anonymous id: no unit
+				case 1, 2, 3:
+					e.anon, e.pid = anonOf[pid], "anon:"+anonOf[pid] // before identify
+					if linked[pid] {
+						e.pid = pid
+					}
 				}
 				evs = append(evs, e)
+			}
+		}
+		// Visitors never identified, one spelled like a person id.
+		for v := 0; v < 20; v++ {
+			anon := fmt.Sprint("w", v)
+			if v == 0 {
+				anon = "p1"
+			}
+			at := base.Add(time.Duration(r.IntN(5*24)) * time.Hour)
+			for i := 0; i < 1+r.IntN(6); i++ {
+				at = at.Add(time.Duration(r.IntN(3)) * time.Hour)
+				evs = append(evs, refEvent{id: fmt.Sprintf("e%06d", ids[len(evs)]), pid: "anon:" + anon, anon: anon, ts: at, typ: "track",
+					name: []string{"a", "b", "c", "x", "o"}[r.IntN(5)], plan: "pro"})
 			}
 		}
 		var vals []string
 		var args []any
 		for _, e := range evs {
-			vals = append(vals, "(?, ?, ?, ?, ?, ?)")
-			args = append(args, e.id, e.ts, e.typ, e.name, sql.NullString{String: e.pid, Valid: e.pid != ""}, `{"plan": "`+e.plan+`"}`)
+			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?)")
+			person := sql.NullString{String: e.pid, Valid: e.pid != "" && e.anon == ""}
+			args = append(args, e.id, e.ts, e.typ, e.name, person, sql.NullString{String: e.anon, Valid: e.anon != ""}, `{"plan": "`+e.plan+`"}`)
 		}
-		exec("INSERT INTO events (id, ts, type, name, person_id, properties) VALUES "+strings.Join(vals, ", "), args...)
+		exec("INSERT INTO events (id, ts, type, name, person_id, anonymous_id, properties) VALUES "+strings.Join(vals, ", "), args...)
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
