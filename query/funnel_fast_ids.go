@@ -25,8 +25,8 @@ type aliasTable struct {
 	filter     []uint64
 	filterBits int
 	slots      []aliasSlot  // a power of two in length
-	ents  []aliasEntry // per identity
-	arena []byte       // uvarint length + key, as the row arenas
+	ents       []aliasEntry // per identity
+	arena      []byte       // uvarint length + key, as the row arenas
 }
 
 // aliasSlot is a slot of the table: the alias key's hash and its entry
