@@ -139,3 +139,38 @@ func TestStore_WriteDefaults(t *testing.T) {
 		t.Fatalf("cost_type %q campaign %q, want media and empty", costType, campaign)
 	}
 }
+
+// TestMigrate_EventNames checks that migration 2 clears the names of
+// identify, group and alias events written before it, and keeps the
+// others'.
+func TestMigrate_EventNames(t *testing.T) {
+	path := t.TempDir() + "/m.duckdb"
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := s.DB()
+	for _, q := range []string{
+		`INSERT INTO events (id, ts, type, name) VALUES ('t', TIMESTAMP '2024-03-01', 'track', 'Signed Up'), ('p', TIMESTAMP '2024-03-01', 'page', 'Home'),
+			('s', TIMESTAMP '2024-03-01', 'screen', 'Player'), ('i', TIMESTAMP '2024-03-01', 'identify', 'Signed Up'),
+			('g', TIMESTAMP '2024-03-01', 'group', 'x'), ('a', TIMESTAMP '2024-03-01', 'alias', 'y')`,
+		// As if the file predated migration 2.
+		`DELETE FROM schema_migrations WHERE version = 2`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got string
+	if err := s.DB().QueryRow(`SELECT string_agg(id || '=' || coalesce(name, '-'), ' ' ORDER BY id) FROM events`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a=- g=- i=- p=Home s=Player t=Signed Up"; got != want {
+		t.Errorf("events after migration 2: %q, want %q", got, want)
+	}
+}

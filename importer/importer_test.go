@@ -413,7 +413,8 @@ func TestImport_BadFiles(t *testing.T) {
 		{"events.jsonl", "events", []string{
 			`testdata/bad/events.jsonl:2: type: "click" is not one of track, page, screen, identify, group, alias`,
 			`testdata/bad/events.jsonl:4: ts: required, but missing`,
-			`testdata/bad/events.jsonl:5: record: not a JSON object: unexpected EOF; the file ends here: is it truncated?`,
+			`testdata/bad/events.jsonl:5: name: "Signed Up": an identify event has no name (only track, page and screen events do); leave it empty`,
+			`testdata/bad/events.jsonl:6: record: not a JSON object: unexpected EOF; the file ends here: is it truncated?`,
 		}},
 		{"mixed-date-order.csv", "spend", []string{
 			`testdata/bad/mixed-date-order.csv:3: date: "13/02/2024" is not a date when read month first (us); pass --date-format eu if the column is day first`,

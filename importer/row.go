@@ -323,6 +323,18 @@ func (r *run) typed(o *Out) ([]any, []RowError) {
 		row[i] = norm
 	}
 
+	// Only track, page and screen events have a name (docs/schema.md); the
+	// analyses select events by name alone.
+	if t.Name == "events" && !hasError(errs, "type") {
+		if typ, _ := row[o.table.fieldIdx["type"]].(string); row[o.table.fieldIdx["name"]] != nil && typ != "" && typ != "track" && typ != "page" && typ != "screen" {
+			a := "a"
+			if strings.ContainsRune("aeiou", rune(typ[0])) {
+				a = "an"
+			}
+			fail("name", fmt.Sprintf("%q: %s %s event has no name (only track, page and screen events do); leave it empty", row[o.table.fieldIdx["name"]], a, typ))
+		}
+	}
+
 	r.complete(o, row)
 
 	for i, f := range t.Fields {

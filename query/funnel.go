@@ -221,7 +221,7 @@ func buildEventFunnelSQL(req EventFunnelRequest, by string, start, end time.Time
 		// own (a visitor), keyed 'anon:' || anonymous_id.
 		"ev0 AS (SELECT e.id, coalesce(e.person_id, i.person_id, 'anon:' || e.anonymous_id) AS pid, e.ts, " + strings.Join(cols, ", ") +
 			" FROM events e LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END" +
-			" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + pStart + " AND e.ts <= " + pEnd + " + " + win + ")",
+			" WHERE e.name IS NOT NULL AND e.ts >= " + pStart + " AND e.ts <= " + pEnd + " + " + win + ")",
 		"ev AS (SELECT *, row_number() OVER (PARTITION BY pid ORDER BY ts, id) AS rn FROM ev0 WHERE pid IS NOT NULL)"}
 	tcol := func(k int) string { return fmt.Sprintf("t%d", k) }
 	if req.Mode == "any" {

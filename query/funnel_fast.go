@@ -73,7 +73,9 @@ type fastRow struct {
 // and zone maps skip row groups outside the period); the property filters
 // stay parameters. Rows whose mask is 0 (the name matched, a property
 // filter did not) are left for Go to skip, so that DuckDB does not compute
-// the mask for every row of the table.
+// the mask for every row of the table. The type column is not read: only
+// track, page and screen events have a name (docs/schema.md), and reading
+// it cost a tenth of the query at 100 M events.
 func fastFunnelSQL(req EventFunnelRequest, start, end time.Time) (string, []any) {
 	var ps params
 	var names []string
@@ -94,7 +96,7 @@ func fastFunnelSQL(req EventFunnelRequest, start, end time.Time) (string, []any)
 	q := "-- query.RunEventFunnel (per-person pass)\n" +
 		"SELECT coalesce(e.person_id, e.anonymous_id) AS u, e.ts, CAST(" + strings.Join(bits, " | ") + " AS BIGINT)" +
 		" | CASE WHEN e.person_id IS NULL THEN " + fmt.Sprint(int64(anonBit)) + " ELSE 0 END AS mask FROM events e" +
-		" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + timestampLiteral(start) + " AND e.ts <= " + timestampLiteral(end.Add(req.Window)) +
+		" WHERE e.ts >= " + timestampLiteral(start) + " AND e.ts <= " + timestampLiteral(end.Add(req.Window)) +
 		" AND (" + strings.Join(names, " OR ") + ") AND (e.person_id IS NOT NULL OR e.anonymous_id IS NOT NULL)"
 	return q, ps.args
 }

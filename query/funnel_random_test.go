@@ -307,6 +307,9 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 				at = at.Add(time.Duration(r.IntN(4)) * time.Duration(r.IntN(20)) * time.Minute * 30) // many ties
 				e := refEvent{id: fmt.Sprintf("e%06d", ids[len(evs)]), pid: pid, ts: at, typ: []string{"track", "track", "track", "page", "identify"}[r.IntN(5)],
 					name: []string{"a", "a", "b", "b", "c", "c", "x", "o"}[r.IntN(8)], plan: []string{"pro", "basic"}[r.IntN(2)]}
+				if e.typ == "identify" {
+					e.name = "" // only track, page and screen events have a name
+				}
 				switch r.IntN(15) {
 				case 0:
 					e.pid = "" // neither person nor anonymous id: no unit
@@ -335,7 +338,7 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 		var vals []string
 		var args []any
 		for _, e := range evs {
-			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?)")
+			vals = append(vals, "(?, ?, ?, NULLIF(?, ''), ?, ?, ?)")
 			person := sql.NullString{String: e.pid, Valid: e.pid != "" && e.anon == ""}
 			args = append(args, e.id, e.ts, e.typ, e.name, person, sql.NullString{String: e.anon, Valid: e.anon != ""}, `{"plan": "`+e.plan+`"}`)
 		}
