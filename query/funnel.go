@@ -140,24 +140,31 @@ func RunEventFunnel(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 	if out.Exclusions == nil {
 		out.Exclusions = []Exclusion{}
 	}
-	fast := false
+	if req.By != "" {
+		// An unknown breakdown is an error before any data is read.
+		if _, err := resolveBreakdown(req.Unit, req.By, "x.unit"); err != nil {
+			return nil, err
+		}
+	}
 	if fastFunnelOK(d, req) {
-		g, err := runFastFunnel(ctx, db, req, names, start, end)
+		total, groups, err := runFastFunnel(ctx, db, req, names, start, end)
 		switch {
 		case err == nil:
-			out.Total, fast = g, true
+			out.Total = total
+			if groups != nil {
+				out.Groups = groups
+			}
+			return out, nil
 		case !errors.Is(err, errNotFast):
 			return nil, err
 		}
 	}
-	if !fast {
-		total, err := eventFunnelGroups(ctx, db, req, names, "", start, end)
-		if err != nil {
-			return nil, err
-		}
-		if len(total) > 0 {
-			out.Total = total[0]
-		}
+	total, err := eventFunnelGroups(ctx, db, req, names, "", start, end)
+	if err != nil {
+		return nil, err
+	}
+	if len(total) > 0 {
+		out.Total = total[0]
 	}
 	if req.By != "" {
 		if out.Groups, err = eventFunnelGroups(ctx, db, req, names, req.By, start, end); err != nil {
@@ -193,6 +200,11 @@ func matchSQL(ps *params, name string, m EventMatch) string {
 	}
 	return "(" + c + ")"
 }
+
+// visitorTouch is the events column of the acquisition breakdowns that a
+// visitor (an anonymous id never linked to a person) takes from its first
+// event.
+var visitorTouch = map[string]string{"channel": "channel", "source": "utm_source", "campaign": "utm_campaign"}
 
 // buildEventFunnelSQL returns the event funnel query: one row per
 // breakdown value with, per step k, the count and (k > 0) the quantiles of
@@ -290,9 +302,8 @@ func buildEventFunnelSQL(req EventFunnelRequest, by string, start, end time.Time
 	if err != nil {
 		return "", nil, err
 	}
-	if req.Unit == "person" && (by == "channel" || by == "source" || by == "campaign") {
+	if col, ok := visitorTouch[by]; ok && req.Unit == "person" {
 		// A visitor never identified takes the touch of its first event.
-		col := map[string]string{"channel": "channel", "source": "utm_source", "campaign": "utm_campaign"}[by]
 		none := map[string]string{"channel": "'Unassigned'", "source": "'(not set)'", "campaign": "'(not set)'"}[by]
 		ctes = append(ctes, "visitor AS (SELECT 'anon:' || anonymous_id AS id, arg_min("+col+", ts) AS v FROM events"+
 			" WHERE person_id IS NULL AND anonymous_id IS NOT NULL AND 'anon:' || anonymous_id IN (SELECT unit FROM best) GROUP BY 1)")

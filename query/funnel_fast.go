@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -177,7 +178,7 @@ func fastLoad(ctx context.Context, db *sql.DB, q string, args []any, bufs *fastB
 			h := maphash.Bytes(fastSeed, key)
 			if m&anonBit != 0 {
 				if e := ids.lookup(h, key); e >= 0 {
-					rows[first+r] = fastRow{h: ids.ents[e].pH, t: ts[r], mask: uint32(m), off: ids.ents[e].pOff | 2<<arenaBits}
+					rows[first+r] = fastRow{h: ids.pH[e], t: ts[r], mask: uint32(m), off: ids.pOff[e] | 2<<arenaBits}
 					continue
 				}
 			}
@@ -242,53 +243,98 @@ type fastResult struct {
 	prev, first [][]float64
 }
 
-// runFastFunnel computes the funnel's total by the per-person pass, or
-// returns errNotFast.
-func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, names []string, start, end time.Time) (FunnelGroup, error) {
+// runFastFunnel computes the funnel's total, and its groups when
+// req.By is set, by the per-person pass, or returns errNotFast.
+func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, names []string, start, end time.Time) (FunnelGroup, []FunnelGroup, error) {
 	q, args := fastFunnelSQL(req, start, end)
 	bufs := &fastBuffers{}
 	defer bufs.release()
 	rows, arenas, err := fastLoad(ctx, db, q, args, bufs)
 	if err != nil {
-		return FunnelGroup{}, err
+		return FunnelGroup{}, nil, err
 	}
 	n := len(req.Steps)
 	stepBits := uint32(1)<<n - 1
 	for _, r := range rows {
 		if m := r.mask & stepBits; m&(m-1) != 0 {
-			return FunnelGroup{}, errNotFast
+			return FunnelGroup{}, nil, errNotFast
+		}
+	}
+	var groups *groupTable
+	if req.By != "" {
+		if groups, err = loadGroups(ctx, db, req.By, bufs); err != nil {
+			return FunnelGroup{}, nil, err
 		}
 	}
 	rows = sortFastRows(rows, bufs)
 	// Two workers walk halves of the units (split at a unit boundary).
 	parts := splitUnits(rows, 2)
-	results := make([]fastResult, len(parts))
+	results := make([][]fastResult, len(parts))
 	var wg sync.WaitGroup
 	for i, p := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = walkUnits(p, arenas, req, start.UnixMicro(), end.UnixMicro())
+			results[i] = walkUnits(p, arenas, req, start.UnixMicro(), end.UnixMicro(), groups)
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return FunnelGroup{}, err
+		return FunnelGroup{}, nil, err
 	}
+	var all []fastResult
+	for _, rs := range results {
+		all = append(all, rs...)
+	}
+	total := fastGroup(names, all)
+	var out []FunnelGroup
+	if groups != nil {
+		for gi, name := range groups.names {
+			var rs []fastResult
+			for _, r := range results {
+				if gi < len(r) {
+					rs = append(rs, r[gi])
+				}
+			}
+			if g := fastGroup(names, rs); g.Steps[0].Count > 0 {
+				g.Key = name
+				out = append(out, g)
+			}
+		}
+		// As the SQL: most units first, then by key.
+		slices.SortFunc(out, func(a, b FunnelGroup) int {
+			if a.Steps[0].Count != b.Steps[0].Count {
+				return cmp.Compare(b.Steps[0].Count, a.Steps[0].Count)
+			}
+			return strings.Compare(a.Key, b.Key)
+		})
+	}
+	fastFunnelRuns.Add(1)
+	return total, out, nil
+}
+
+// fastGroup sums the walkers' results into a funnel group: counts, and the
+// quantiles of the step times (two computed at a time).
+func fastGroup(names []string, rs []fastResult) FunnelGroup {
+	n := len(names)
 	g := FunnelGroup{Steps: emptySteps(names)}
-	// The quantiles sort each step's times: two at a time.
+	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
 	for k := 0; k < n; k++ {
-		for _, r := range results {
-			g.Steps[k].Count += r.counts[k]
+		for _, r := range rs {
+			if r.counts != nil {
+				g.Steps[k].Count += r.counts[k]
+			}
 		}
 		if k == 0 {
 			continue
 		}
 		for i, dst := range []*Quantiles{&g.Steps[k].TimeFromPrevious, &g.Steps[k].TimeFromFirst} {
 			var xs []float64
-			for _, r := range results {
-				xs = append(xs, [][][]float64{r.prev, r.first}[i][k]...)
+			for _, r := range rs {
+				if r.counts != nil {
+					xs = append(xs, [][][]float64{r.prev, r.first}[i][k]...)
+				}
 			}
 			wg.Add(1)
 			sem <- struct{}{}
@@ -301,8 +347,7 @@ func runFastFunnel(ctx context.Context, db *sql.DB, req EventFunnelRequest, name
 	}
 	wg.Wait()
 	deriveSteps(g.Steps)
-	fastFunnelRuns.Add(1)
-	return g, nil
+	return g
 }
 
 // sortFastRows orders rows by unit hash, then time and mask, and returns
@@ -455,13 +500,29 @@ func splitUnits(rows []fastRow, k int) [][]fastRow {
 	return out
 }
 
-// walkUnits walks every unit of rows (sorted by hash and time).
-func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start, end int64) fastResult {
+// walkUnits walks every unit of rows (sorted by hash and time) and
+// returns its results per breakdown group of groups (one group when nil;
+// a group no unit fell in has nil counts).
+func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start, end int64, groups *groupTable) []fastResult {
 	n := len(req.Steps)
-	res := fastResult{counts: make([]int64, n), prev: make([][]float64, n), first: make([][]float64, n)}
+	res := make([]fastResult, 1)
+	if groups != nil {
+		res = make([]fastResult, len(groups.names))
+	}
 	w := &unitWalker{req: req, n: n, win: int64(req.Window / time.Microsecond), start: start, end: end,
 		steps: make([][]int64, n), excl: make([][]int64, len(req.Exclusions)), ptr: make([]int, n), chain: make([]int64, n), best: make([]int64, n)}
 	key := func(r fastRow) []byte { return fastKey(arenas, r) }
+	walk := func(run []fastRow) {
+		g := 0
+		if groups != nil {
+			g = groups.of(run[0].h, key(run[0]))
+		}
+		r := &res[g]
+		if r.counts == nil {
+			*r = fastResult{counts: make([]int64, n), prev: make([][]float64, n), first: make([][]float64, n)}
+		}
+		w.unit(run, r)
+	}
 	for i := 0; i < len(rows); {
 		j := i + 1
 		for j < len(rows) && rows[j].h == rows[i].h {
@@ -476,7 +537,7 @@ func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start
 			}
 		}
 		if same {
-			w.unit(run, &res)
+			walk(run)
 		} else {
 			// Two units share a hash: order by id, then time, and walk each.
 			sort.SliceStable(run, func(a, b int) bool { return string(key(run[a])) < string(key(run[b])) })
@@ -485,7 +546,7 @@ func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start
 				for b < len(run) && string(key(run[b])) == string(key(run[a])) {
 					b++
 				}
-				w.unit(run[a:b], &res)
+				walk(run[a:b])
 				a = b
 			}
 		}

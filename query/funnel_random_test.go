@@ -110,6 +110,8 @@ type refEvent struct {
 	// person_id; pid is then what it resolves to (the linked person, or
 	// "anon:" + anon).
 	anon string
+	// channel and campaign are the event's touch (breakdowns only).
+	channel, campaign string
 }
 
 // refAttempt is one conversion attempt of the reference.
@@ -294,6 +296,9 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 				exec("INSERT INTO identities (kind, alias_id, person_id, ts) VALUES ('anonymous', ?, ?, ?)", anonOf[pid], pid, base)
 			}
 		}
+		for a := 0; a < 20; a++ {
+			exec("INSERT INTO accounts (account_id, tier) VALUES (?, ?)", fmt.Sprint("A", a), sql.NullString{String: fmt.Sprint(a % 3), Valid: a%3 != 0})
+		}
 		for p := 0; p < 150; p++ {
 			pid := fmt.Sprint("p", p)
 			acct := ""
@@ -301,12 +306,16 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 				acct = fmt.Sprint("A", r.IntN(20))
 				accountOf[pid] = acct
 			}
-			exec("INSERT INTO people (person_id, account_id) VALUES (?, ?)", pid, sql.NullString{String: acct, Valid: acct != ""})
+			maybe := func(vs ...string) sql.NullString { v := vs[r.IntN(len(vs))]; return sql.NullString{String: v, Valid: v != ""} }
+			exec("INSERT INTO people (person_id, account_id, segment, channel) VALUES (?, ?, ?, ?)", pid, sql.NullString{String: acct, Valid: acct != ""},
+				maybe("smb", "enterprise", ""), maybe("Paid Search", "Email", "", ""))
 			at := base.Add(time.Duration(r.IntN(5*24)) * time.Hour)
 			for i := 0; i < 3+r.IntN(16); i++ {
 				at = at.Add(time.Duration(r.IntN(4)) * time.Duration(r.IntN(20)) * time.Minute * 30) // many ties
 				e := refEvent{id: fmt.Sprintf("e%06d", ids[len(evs)]), pid: pid, ts: at, typ: []string{"track", "track", "track", "page", "identify"}[r.IntN(5)],
 					name: []string{"a", "a", "b", "b", "c", "c", "x", "o"}[r.IntN(8)], plan: []string{"pro", "basic"}[r.IntN(2)]}
+				e.channel = []string{"Paid Social", "Organic Search", ""}[r.IntN(3)]
+				e.campaign = []string{"spring", "brand", ""}[r.IntN(3)]
 				if e.typ == "identify" {
 					e.name = "" // only track, page and screen events have a name
 				}
@@ -332,17 +341,18 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 			for i := 0; i < 1+r.IntN(6); i++ {
 				at = at.Add(time.Duration(r.IntN(3)) * time.Hour)
 				evs = append(evs, refEvent{id: fmt.Sprintf("e%06d", ids[len(evs)]), pid: "anon:" + anon, anon: anon, ts: at, typ: "track",
-					name: []string{"a", "b", "c", "x", "o"}[r.IntN(5)], plan: "pro"})
+					name: []string{"a", "b", "c", "x", "o"}[r.IntN(5)], plan: "pro",
+					channel: []string{"Paid Social", "Referral", ""}[r.IntN(3)], campaign: []string{"spring", ""}[r.IntN(2)]})
 			}
 		}
 		var vals []string
 		var args []any
 		for _, e := range evs {
-			vals = append(vals, "(?, ?, ?, NULLIF(?, ''), ?, ?, ?)")
+			vals = append(vals, "(?, ?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))")
 			person := sql.NullString{String: e.pid, Valid: e.pid != "" && e.anon == ""}
-			args = append(args, e.id, e.ts, e.typ, e.name, person, sql.NullString{String: e.anon, Valid: e.anon != ""}, `{"plan": "`+e.plan+`"}`)
+			args = append(args, e.id, e.ts, e.typ, e.name, person, sql.NullString{String: e.anon, Valid: e.anon != ""}, `{"plan": "`+e.plan+`"}`, e.channel, e.campaign)
 		}
-		exec("INSERT INTO events (id, ts, type, name, person_id, anonymous_id, properties) VALUES "+strings.Join(vals, ", "), args...)
+		exec("INSERT INTO events (id, ts, type, name, person_id, anonymous_id, properties, channel, utm_campaign) VALUES "+strings.Join(vals, ", "), args...)
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -373,6 +383,55 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 			compareGroup(t, name+"/fast", fast.Total, cnt, prev, first)
 			compareGroup(t, name+"/sql", slow.Total, cnt, prev, first)
 			t.Logf("%s: %v", name, cnt)
+		}
+		// Breakdowns: the per-person pass against the SQL, group by group
+		// (visitors take their first event's touch; people their own or
+		// their first event's).
+		for _, by := range []string{"channel", "campaign", "person.segment", "account.tier"} {
+			req := query.EventFunnelRequest{Steps: disjoint, Window: 30 * time.Hour, From: from, To: to, By: by}
+			name := fmt.Sprintf("seed%d/disjoint/by=%s", seed, by)
+			before := query.SetFastFunnel(true)
+			fast, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if query.SetFastFunnel(false) != before+1 {
+				t.Fatalf("%s: the per-person pass did not answer", name)
+			}
+			slow, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
+			query.SetFastFunnel(true)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(fast.Groups) != len(slow.Groups) || len(slow.Groups) < 2 {
+				t.Fatalf("%s: %d groups by the pass, %d by the SQL", name, len(fast.Groups), len(slow.Groups))
+			}
+			for i, sg := range slow.Groups {
+				fg := fast.Groups[i]
+				if fg.Key != sg.Key {
+					t.Errorf("%s: group %d is %q, the SQL's %q", name, i, fg.Key, sg.Key)
+					continue
+				}
+				var want []int64
+				for _, st := range sg.Steps {
+					want = append(want, st.Count)
+				}
+				if !eqCounts(counts(fg), want) {
+					t.Errorf("%s/%s: counts %v, the SQL's %v", name, sg.Key, counts(fg), want)
+				}
+				for k := 1; k < len(sg.Steps); k++ {
+					for _, c := range [][2]query.Quantiles{{fg.Steps[k].TimeFromPrevious, sg.Steps[k].TimeFromPrevious}, {fg.Steps[k].TimeFromFirst, sg.Steps[k].TimeFromFirst}} {
+						if c[0].N != c[1].N || !sameQ(c[0].Median, c[1].Median) || !sameQ(c[0].P90, c[1].P90) || !sameQ(c[0].Mean, c[1].Mean) || !sameDist(c[0], c[1]) {
+							t.Errorf("%s/%s: step %d time: %s, the SQL's %s", name, sg.Key, k, fmtQ(c[0]), fmtQ(c[1]))
+						}
+					}
+				}
+			}
+			var keys []string
+			for _, g := range fast.Groups {
+				keys = append(keys, fmt.Sprintf("%s=%d", g.Key, g.Steps[0].Count))
+			}
+			t.Logf("%s: %s", name, strings.Join(keys, " "))
 		}
 		for _, mode := range []string{"ordered", "strict", "any"} {
 			for _, unit := range []string{"person", "account"} {
