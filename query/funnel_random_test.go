@@ -306,7 +306,10 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 				acct = fmt.Sprint("A", r.IntN(20))
 				accountOf[pid] = acct
 			}
-			maybe := func(vs ...string) sql.NullString { v := vs[r.IntN(len(vs))]; return sql.NullString{String: v, Valid: v != ""} }
+			maybe := func(vs ...string) sql.NullString {
+				v := vs[r.IntN(len(vs))]
+				return sql.NullString{String: v, Valid: v != ""}
+			}
 			exec("INSERT INTO people (person_id, account_id, segment, channel) VALUES (?, ?, ?, ?)", pid, sql.NullString{String: acct, Valid: acct != ""},
 				maybe("smb", "enterprise", ""), maybe("Paid Search", "Email", "", ""))
 			at := base.Add(time.Duration(r.IntN(5*24)) * time.Hour)
