@@ -171,6 +171,18 @@ func BenchmarkEventFunnel(b *testing.B) {
 				b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
 			}
 		})
+		b.Run(fmt.Sprintf("events=%d/bowtie-by-channel", n), func(b *testing.B) {
+			warm(b, s)
+			byReq := req
+			byReq.By = "channel"
+			for b.Loop() {
+				f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, byReq)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(len(f.Groups)), "groups")
+			}
+		})
 		b.Run(fmt.Sprintf("events=%d/baseline-sql", n), func(b *testing.B) {
 			to := last.AddDate(0, 0, 1)
 			warm(b, s)
