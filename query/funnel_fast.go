@@ -512,10 +512,11 @@ func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start
 	w := &unitWalker{req: req, n: n, win: int64(req.Window / time.Microsecond), start: start, end: end,
 		steps: make([][]int64, n), excl: make([][]int64, len(req.Exclusions)), ptr: make([]int, n), chain: make([]int64, n), best: make([]int64, n)}
 	key := func(r fastRow) []byte { return fastKey(arenas, r) }
+	cursor := &groupCursor{t: groups}
 	walk := func(run []fastRow) {
 		g := 0
 		if groups != nil {
-			g = groups.of(run[0].h, key(run[0]))
+			g = cursor.of(run[0].h, key(run[0]))
 		}
 		r := &res[g]
 		if r.counts == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"hash/maphash"
+	"sort"
+	"sync"
 
 	"github.com/bowtie-analytics/bowtie/internal/rawscan"
 )
@@ -14,38 +16,54 @@ import (
 // channel, source and campaign, the touch of its first event; any other
 // unit the expression's value when nothing joins (Unassigned or
 // "(not set)").
+//
+// The people and the visitors are each a list of fastRow (hash of the
+// unit key, group index in mask, key in arenas) sorted like the funnel's
+// rows, so that the walk, which meets units in hash order, finds their
+// groups by merging instead of a random lookup per unit (at 100 M events,
+// 7.5 M visitors: a lookup each cost more than the walk itself).
 type groupTable struct {
-	people, visitors *keyTable
-	peopleG          []int32 // group per entry of people
-	visitorsG        []int32 // group per entry of visitors
+	people, visitors groupList
 	def              int32
 	names            []string
-	index            map[string]int32
 }
 
-// intern returns the index of group name, adding it when new.
-func (g *groupTable) intern(name string) int32 {
-	i, ok := g.index[name]
-	if !ok {
-		i = int32(len(g.names))
-		g.names = append(g.names, name)
-		g.index[name] = i
-	}
-	return i
+// groupList is one sorted list of units and groups, with its key arenas.
+type groupList struct {
+	rows   []fastRow
+	arenas *fastArenas
 }
 
-// of returns the group of the unit with key and hash h.
-func (g *groupTable) of(h uint64, key []byte) int {
-	t, gs := g.people, g.peopleG
+// groupCursor walks a groupTable in hash order for one walker.
+type groupCursor struct {
+	t      *groupTable
+	at     [2]int // next row of people, visitors
+	inited bool
+}
+
+// of returns the group of the unit with key and hash h; successive calls
+// must come in nondecreasing hash order.
+func (c *groupCursor) of(h uint64, key []byte) int {
+	l, at := &c.t.people, &c.at[0]
 	if key[0] == 'a' {
-		t, gs = g.visitors, g.visitorsG
+		l, at = &c.t.visitors, &c.at[1]
 	}
-	if t != nil {
-		if e := t.lookup(h, key); e >= 0 {
-			return int(gs[e])
+	if !c.inited {
+		// The first unit of this walker: start both lists at its hash.
+		c.inited = true
+		for i, gl := range []*groupList{&c.t.people, &c.t.visitors} {
+			c.at[i] = sort.Search(len(gl.rows), func(j int) bool { return gl.rows[j].h >= h })
 		}
 	}
-	return int(g.def)
+	for *at < len(l.rows) && l.rows[*at].h < h {
+		*at++
+	}
+	for i := *at; i < len(l.rows) && l.rows[i].h == h; i++ {
+		if string(fastKey(l.arenas, l.rows[i])) == string(key) {
+			return int(l.rows[i].mask - 1)
+		}
+	}
+	return int(c.t.def)
 }
 
 // loadGroups reads the breakdown by of every person, and of every
@@ -55,56 +73,95 @@ func loadGroups(ctx context.Context, db *sql.DB, by string, bufs *fastBuffers) (
 	if err != nil {
 		return nil, err
 	}
-	g := &groupTable{index: map[string]int32{}}
+	g := &groupTable{}
+	index := map[string]int32{}
+	intern := func(name []byte) int32 {
+		i, ok := index[string(name)]
+		if !ok {
+			i = int32(len(g.names))
+			g.names = append(g.names, string(name))
+			index[string(name)] = i
+		}
+		return i
+	}
 	var def sql.NullString
 	if err := db.QueryRowContext(ctx, "-- query.RunEventFunnel (per-person pass: breakdown of unknown units)\nWITH "+acquisitionCTEs+
 		"\nSELECT "+bd.expr+" FROM (SELECT CAST(NULL AS VARCHAR) AS unit) x"+bd.joins).Scan(&def); err != nil {
 		return nil, err
 	}
-	g.def = g.intern(def.String)
-	load := func(q, prefix string, gs *[]int32) (*keyTable, error) {
-		t := &keyTable{}
-		var key []byte
-		err := rawscan.ScanParallel(ctx, db, q, nil, 1, func(slots int) error {
-			t.reserve(bufs, slots, 24)
-			*gs = fastSlice[int32](bufs, slots)[:0]
-			return nil
-		}, func(_ int, c *rawscan.Chunk, _ int) error {
-			us, err := c.Strings(0)
-			if err != nil {
-				return err
-			}
-			vs, err := c.Strings(1)
-			if err != nil {
-				return err
-			}
-			for r := 0; r < c.Len(); r++ {
-				key = append(append(key[:0], prefix...), us.Bytes(r)...)
-				if _, err := t.add(key, maphash.Bytes(fastSeed, key)); err != nil {
-					return err
-				}
-				*gs = append(*gs, g.intern(string(vs.Bytes(r))))
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		t.build(bufs)
-		return t, nil
-	}
-	if g.people, err = load("-- query.RunEventFunnel (per-person pass: breakdown of people)\nWITH "+acquisitionCTEs+
-		"\nSELECT x.unit, "+bd.expr+" FROM (SELECT person_id AS unit FROM people) x"+bd.joins, "p", &g.peopleG); err != nil {
+	g.def = intern([]byte(def.String))
+	if g.people, err = loadGroupList(ctx, db, "-- query.RunEventFunnel (per-person pass: breakdown of people)\nWITH "+acquisitionCTEs+
+		"\nSELECT x.unit, "+bd.expr+" FROM (SELECT person_id AS unit FROM people) x"+bd.joins, 'p', intern, bufs); err != nil {
 		return nil, err
 	}
 	if col, ok := visitorTouch[by]; ok {
 		// The SQL path: coalesce(person's touch, visitor's, none), the
 		// person's never found for an anonymous id.
-		if g.visitors, err = load("-- query.RunEventFunnel (per-person pass: breakdown of visitors)\n"+
+		if g.visitors, err = loadGroupList(ctx, db, "-- query.RunEventFunnel (per-person pass: breakdown of visitors)\n"+
 			"SELECT anonymous_id, coalesce(arg_min("+col+", ts), "+sqlLiteral(def.String)+") FROM events WHERE person_id IS NULL AND anonymous_id IS NOT NULL GROUP BY 1",
-			"a", &g.visitorsG); err != nil {
+			'a', intern, bufs); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// loadGroupList reads q's rows (unit id, group name) into a sorted
+// groupList of keys prefix + id. Two goroutines convert the chunks; the
+// group names are interned once per chunk and name.
+func loadGroupList(ctx context.Context, db *sql.DB, q string, prefix byte, intern func([]byte) int32, bufs *fastBuffers) (groupList, error) {
+	var l groupList
+	l.arenas = new(fastArenas)
+	var rows []fastRow
+	local := [2]map[string]int32{{}, {}} // per worker: name → group
+	var mu sync.Mutex
+	err := rawscan.ScanParallel(ctx, db, q, nil, 2, func(slots int) error {
+		rows = fastSlice[fastRow](bufs, slots)
+		for w := range 2 {
+			l.arenas[w] = fastSlice[byte](bufs, 24*slots)[:0]
+		}
+		return nil
+	}, func(w int, c *rawscan.Chunk, first int) error {
+		us, err := c.Strings(0)
+		if err != nil {
+			return err
+		}
+		vs, err := c.Strings(1)
+		if err != nil {
+			return err
+		}
+		arena := l.arenas[w]
+		var key []byte
+		for r := 0; r < c.Len(); r++ {
+			v := vs.Bytes(r)
+			gi, ok := local[w][string(v)]
+			if !ok {
+				mu.Lock()
+				gi = intern(v)
+				mu.Unlock()
+				local[w][string(v)] = gi
+			}
+			key = append(append(key[:0], prefix), us.Bytes(r)...)
+			off := len(arena)
+			if off >= 1<<arenaBits {
+				return errNotFast
+			}
+			arena = appendKey(arena, key)
+			rows[first+r] = fastRow{h: maphash.Bytes(fastSeed, key), mask: uint32(gi) + 1, off: uint32(off) | uint32(w)<<arenaBits}
+		}
+		l.arenas[w] = arena
+		return nil
+	})
+	if err != nil {
+		return l, err
+	}
+	k := 0
+	for _, r := range rows {
+		if r.mask != 0 {
+			rows[k] = r
+			k++
+		}
+	}
+	l.rows = sortFastRows(rows[:k], bufs)
+	return l, nil
 }
