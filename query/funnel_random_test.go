@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/query"
 )
 
@@ -255,6 +256,25 @@ func refFunnel(evs []refEvent, accountOf map[string]string, req query.EventFunne
 	return cnt, prev, first
 }
 
+// fastAndSQL runs req by the per-person pass (failing the test if the pass
+// did not answer) and by the SQL.
+func fastAndSQL(t *testing.T, name string, db *sql.DB, biz *bowtie.Business, req query.EventFunnelRequest) (fast, slow *query.EventFunnel) {
+	t.Helper()
+	before := query.SetFastFunnel(true)
+	fast, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if query.SetFastFunnel(false) != before+1 {
+		t.Fatalf("%s: the per-person pass did not answer", name)
+	}
+	defer query.SetFastFunnel(true)
+	if slow, err = query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return fast, slow
+}
+
 // TestRunEventFunnel_BruteForce compares the SQL funnel with refFunnel on
 // random journeys full of repeated events, same-second ties, events
 // outside the window and period, exclusion events, property filters and
@@ -370,19 +390,7 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 			req := query.EventFunnelRequest{Steps: disjoint, Window: time.Duration(20+r.IntN(40)) * time.Hour, Exclusions: excl, From: from, To: to}
 			name := fmt.Sprintf("seed%d/disjoint/excl%d", seed, xi)
 			cnt, prev, first := refFunnel(evs, accountOf, req, start, end)
-			before := query.SetFastFunnel(true)
-			fast, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if query.SetFastFunnel(false) != before+1 {
-				t.Fatalf("%s: the per-person pass did not answer", name)
-			}
-			slow, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
-			query.SetFastFunnel(true)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
+			fast, slow := fastAndSQL(t, name, db, biz, req)
 			compareGroup(t, name+"/fast", fast.Total, cnt, prev, first)
 			compareGroup(t, name+"/sql", slow.Total, cnt, prev, first)
 			t.Logf("%s: %v", name, cnt)
@@ -393,19 +401,7 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 		for _, by := range []string{"channel", "campaign", "person.segment", "account.tier"} {
 			req := query.EventFunnelRequest{Steps: disjoint, Window: 30 * time.Hour, From: from, To: to, By: by}
 			name := fmt.Sprintf("seed%d/disjoint/by=%s", seed, by)
-			before := query.SetFastFunnel(true)
-			fast, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if query.SetFastFunnel(false) != before+1 {
-				t.Fatalf("%s: the per-person pass did not answer", name)
-			}
-			slow, err := query.RunEventFunnel(context.Background(), db, query.DuckDB{}, biz, req)
-			query.SetFastFunnel(true)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
+			fast, slow := fastAndSQL(t, name, db, biz, req)
 			if len(fast.Groups) != len(slow.Groups) || len(slow.Groups) < 2 {
 				t.Fatalf("%s: %d groups by the pass, %d by the SQL", name, len(fast.Groups), len(slow.Groups))
 			}
