@@ -171,6 +171,18 @@ func BenchmarkEventFunnel(b *testing.B) {
 				b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
 			}
 		})
+		b.Run(fmt.Sprintf("events=%d/bowtie-any-order", n), func(b *testing.B) {
+			warm(b, s)
+			anyReq := req
+			anyReq.Mode = "any"
+			for b.Loop() {
+				f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, anyReq)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
+			}
+		})
 		b.Run(fmt.Sprintf("events=%d/bowtie-by-channel", n), func(b *testing.B) {
 			warm(b, s)
 			byReq := req

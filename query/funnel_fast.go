@@ -34,8 +34,8 @@ import (
 // or after the previous one) only moves forward as the attempt's start
 // does.
 //
-// It applies when the mode is ordered, the unit is the person and no event
-// matches two steps (the step matchers are disjoint on the data, checked
+// It applies when the mode is ordered or any-order, the unit is the person
+// and no event matches two steps (the step matchers are disjoint on the data, checked
 // row by row); then an attempt's step times do not depend on which of
 // several events at the same instant is taken, and the result equals the
 // SQL definition (buildEventFunnelSQL) exactly. Otherwise errNotFast sends
@@ -54,7 +54,7 @@ var (
 // handles, before reading data.
 func fastFunnelOK(d Dialect, req EventFunnelRequest) bool {
 	_, duck := d.(DuckDB)
-	return duck && !fastFunnelOff.Load() && req.Mode == "ordered" && req.Unit == "person" && len(req.Steps)+len(req.Exclusions) <= 32
+	return duck && !fastFunnelOff.Load() && (req.Mode == "ordered" || req.Mode == "any") && req.Unit == "person" && len(req.Steps)+len(req.Exclusions) <= 32
 }
 
 // fastRow is one selected event: its unit's hash, time (µs), step and
@@ -509,7 +509,7 @@ func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start
 	if groups != nil {
 		res = make([]fastResult, len(groups.names))
 	}
-	w := &unitWalker{req: req, n: n, win: int64(req.Window / time.Microsecond), start: start, end: end,
+	w := &unitWalker{req: req, n: n, any: req.Mode == "any", win: int64(req.Window / time.Microsecond), start: start, end: end,
 		steps: make([][]int64, n), excl: make([][]int64, len(req.Exclusions)), ptr: make([]int, n), chain: make([]int64, n), best: make([]int64, n)}
 	key := func(r fastRow) []byte { return fastKey(arenas, r) }
 	cursor := &groupCursor{t: groups}
@@ -560,6 +560,7 @@ func walkUnits(rows []fastRow, arenas *fastArenas, req EventFunnelRequest, start
 type unitWalker struct {
 	req             EventFunnelRequest
 	n               int
+	any             bool // any-order mode
 	win, start, end int64
 	steps, excl     [][]int64 // times of each step's and exclusion's events
 	ptr             []int
@@ -570,10 +571,14 @@ type unitWalker struct {
 // start; attempts voided by an exclusion do not compete) and adds it to
 // res.
 func (w *unitWalker) unit(run []fastRow, res *fastResult) {
+	first := uint32(1) // the steps an attempt starts with
+	if w.any {
+		first = 1<<w.n - 1
+	}
 	if len(run) == 1 {
 		// A unit of one event (most visitors): it reaches step 1 when the
-		// event is a step-1 event in the period, no later step.
-		if r := run[0]; r.mask&1 != 0 && r.t >= w.start && r.t < w.end {
+		// event starts an attempt in the period, no later step.
+		if r := run[0]; r.mask&first != 0 && r.t >= w.start && r.t < w.end {
 			res.counts[0]++
 		}
 		return
@@ -597,6 +602,24 @@ func (w *unitWalker) unit(run []fastRow, res *fastResult) {
 			}
 		}
 	}
+	bestReach := 0
+	if w.any {
+		bestReach = w.anyOrder(run, first)
+	} else {
+		bestReach = w.ordered()
+	}
+	for k := 0; k < bestReach; k++ {
+		res.counts[k]++
+		if k > 0 {
+			res.prev[k] = append(res.prev[k], secondsDays(w.best[k-1], w.best[k]))
+			res.first[k] = append(res.first[k], secondsDays(w.best[0], w.best[k]))
+		}
+	}
+}
+
+// ordered finds the unit's best attempt in ordered mode into w.best and
+// returns its reach.
+func (w *unitWalker) ordered() int {
 	bestReach := 0
 	for _, t0 := range w.steps[0] {
 		if t0 < w.start || t0 >= w.end {
@@ -630,13 +653,52 @@ func (w *unitWalker) unit(run []fastRow, res *fastResult) {
 			break
 		}
 	}
-	for k := 0; k < bestReach; k++ {
-		res.counts[k]++
-		if k > 0 {
-			res.prev[k] = append(res.prev[k], secondsDays(w.best[k-1], w.best[k]))
-			res.first[k] = append(res.first[k], secondsDays(w.best[0], w.best[k]))
+	return bestReach
+}
+
+// anyOrder finds the unit's best attempt in any-order mode into w.best and
+// returns its reach: every event of a step in the period starts an
+// attempt; the attempt's times are, per step, the first event of the step
+// at or after the start and within the window, in time order. The
+// pointers only move forward as the start does.
+func (w *unitWalker) anyOrder(run []fastRow, first uint32) int {
+	bestReach := 0
+	last := int64(math.MinInt64)
+	for _, r := range run {
+		if r.mask&first == 0 || r.t < w.start || r.t >= w.end || r.t == last {
+			continue // an attempt at the same instant is the same attempt
+		}
+		last = r.t
+		s, deadline := r.t, r.t+w.win
+		reach := 0
+		for k := 0; k < w.n; k++ {
+			l := w.steps[k]
+			p := w.ptr[k]
+			for p < len(l) && l[p] < s {
+				p++
+			}
+			w.ptr[k] = p
+			if p < len(l) && l[p] <= deadline {
+				// Insert in time order.
+				i := reach
+				for i > 0 && w.chain[i-1] > l[p] {
+					w.chain[i] = w.chain[i-1]
+					i--
+				}
+				w.chain[i] = l[p]
+				reach++
+			}
+		}
+		if reach <= bestReach || w.void(reach, deadline) {
+			continue
+		}
+		bestReach = reach
+		copy(w.best, w.chain[:reach])
+		if reach == w.n {
+			break
 		}
 	}
+	return bestReach
 }
 
 // void reports whether an exclusion event falls strictly between the

@@ -382,13 +382,17 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 		from, to := date("2024-03-02"), date("2024-03-04")
 		start, end := from, to.AddDate(0, 0, 1)
 		steps := []query.EventMatch{{Event: "a"}, {Event: "b"}, {Event: "c", Where: map[string]string{"plan": "pro"}}, {Event: "a"}}
-		// Disjoint steps: the ordered per-person funnel takes the per-person
-		// pass (funnel_fast.go); it must agree with the reference and with
-		// the SQL.
+		// Disjoint steps: the ordered and any-order per-person funnels take
+		// the per-person pass (funnel_fast.go); it must agree with the
+		// reference and with the SQL.
 		disjoint := []query.EventMatch{{Event: "a"}, {Event: "b"}, {Event: "c", Where: map[string]string{"plan": "pro"}}, {Event: "c", Where: map[string]string{"plan": "basic"}}, {Event: "o"}}
 		for xi, excl := range [][]query.Exclusion{nil, {{EventMatch: query.EventMatch{Event: "x"}, From: 2, To: 3}}, {{EventMatch: query.EventMatch{Event: "b", Where: map[string]string{"plan": "pro"}}, From: 1, To: 5}}} {
-			req := query.EventFunnelRequest{Steps: disjoint, Window: time.Duration(20+r.IntN(40)) * time.Hour, Exclusions: excl, From: from, To: to}
-			name := fmt.Sprintf("seed%d/disjoint/excl%d", seed, xi)
+			mode := []string{"ordered", "any"}[xi%2]
+			if seed == 2 {
+				mode = []string{"any", "ordered"}[xi%2]
+			}
+			req := query.EventFunnelRequest{Steps: disjoint, Window: time.Duration(20+r.IntN(40)) * time.Hour, Mode: mode, Exclusions: excl, From: from, To: to}
+			name := fmt.Sprintf("seed%d/disjoint/%s/excl%d", seed, mode, xi)
 			cnt, prev, first := refFunnel(evs, accountOf, req, start, end)
 			fast, slow := fastAndSQL(t, name, db, biz, req)
 			compareGroup(t, name+"/fast", fast.Total, cnt, prev, first)
