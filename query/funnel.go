@@ -35,7 +35,8 @@ type EventFunnelRequest struct {
 	// Steps are the funnel's steps in order; 2 to 20.
 	Steps []EventMatch
 	// Window is the conversion window from the first step (default 14
-	// days); every later step must happen within it.
+	// days; whole seconds, a fraction is dropped); every later step must
+	// happen within it.
 	Window time.Duration
 	// Mode is "ordered" (default: steps in order, other events between
 	// allowed), "strict" (each step is the person's very next event) or
@@ -114,6 +115,8 @@ func RunEventFunnel(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 	if req.Window < time.Second {
 		return nil, bowtie.Errorf(bowtie.EINVALID, "window: must be at least one second")
 	}
+	// Whole seconds, as both implementations compare them.
+	req.Window = req.Window.Truncate(time.Second)
 	if req.Mode == "" {
 		req.Mode = "ordered"
 	}
@@ -169,6 +172,9 @@ func RunEventFunnel(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 	if req.By != "" {
 		if out.Groups, err = eventFunnelGroups(ctx, db, req, names, req.By, start, end); err != nil {
 			return nil, err
+		}
+		if out.Groups == nil {
+			out.Groups = []FunnelGroup{}
 		}
 	}
 	return out, nil
@@ -233,7 +239,7 @@ func buildEventFunnelSQL(req EventFunnelRequest, by string, start, end time.Time
 		// own (a visitor), keyed 'anon:' || anonymous_id.
 		"ev0 AS (SELECT e.id, coalesce(e.person_id, i.person_id, 'anon:' || e.anonymous_id) AS pid, e.ts, " + strings.Join(cols, ", ") +
 			" FROM events e LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END" +
-			" WHERE e.name IS NOT NULL AND e.ts >= " + pStart + " AND e.ts <= " + pEnd + " + " + win + ")",
+			" WHERE e.type IN ('track', 'page', 'screen') AND e.ts >= " + pStart + " AND e.ts <= " + pEnd + " + " + win + ")",
 		"ev AS (SELECT *, row_number() OVER (PARTITION BY pid ORDER BY ts, id) AS rn FROM ev0 WHERE pid IS NOT NULL)"}
 	tcol := func(k int) string { return fmt.Sprintf("t%d", k) }
 	if req.Mode == "any" {

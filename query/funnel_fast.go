@@ -128,15 +128,23 @@ const arenaBits = 30
 func fastLoad(ctx context.Context, db *sql.DB, q string, args []any, bufs *fastBuffers) ([]fastRow, *fastArenas, error) {
 	var rows []fastRow
 	arenas := new(fastArenas)
-	// The identities are read while DuckDB runs the main query.
+	// The identities are read while DuckDB runs the main query, on a
+	// connection taken before the main query's: the main query waits for
+	// them while holding its own, which must not keep a capped pool from
+	// giving the identities one.
+	idsConn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, arenas, err
+	}
 	var ids *aliasTable
 	var idsErr error
 	idsDone := make(chan struct{})
 	go func() {
 		defer close(idsDone)
-		ids, idsErr = loadAliases(ctx, db, bufs)
+		ids, idsErr = loadAliases(ctx, idsConn, bufs)
+		idsConn.Close()
 	}()
-	err := rawscan.ScanParallel(ctx, db, q, args, 2, func(slots int) error {
+	err = rawscan.ScanParallel(ctx, db, q, args, 2, func(slots int) error {
 		<-idsDone
 		if idsErr != nil {
 			return idsErr

@@ -101,12 +101,12 @@ type aliasTable struct {
 	pH   []uint64
 }
 
-// loadAliases reads identities into an aliasTable whose large buffers
-// come from bufs.
-func loadAliases(ctx context.Context, db *sql.DB, bufs *fastBuffers) (*aliasTable, error) {
+// loadAliases reads identities, on conn, into an aliasTable whose large
+// buffers come from bufs.
+func loadAliases(ctx context.Context, conn *sql.Conn, bufs *fastBuffers) (*aliasTable, error) {
 	t := &aliasTable{}
 	var key []byte
-	err := rawscan.ScanParallel(ctx, db, "-- query.RunEventFunnel (per-person pass: identities)\n"+
+	err := rawscan.ScanParallelConn(ctx, conn, "-- query.RunEventFunnel (per-person pass: identities)\n"+
 		"SELECT alias_id, person_id FROM identities WHERE kind = 'anonymous'", nil, 1, func(slots int) error {
 		t.reserve(bufs, slots, 48)
 		t.pOff = fastSlice[uint32](bufs, slots)[:0]

@@ -339,8 +339,10 @@ func TestRunEventFunnel_BruteForce(t *testing.T) {
 					name: []string{"a", "a", "b", "b", "c", "c", "x", "o"}[r.IntN(8)], plan: []string{"pro", "basic"}[r.IntN(2)]}
 				e.channel = []string{"Paid Social", "Organic Search", ""}[r.IntN(3)]
 				e.campaign = []string{"spring", "brand", ""}[r.IntN(3)]
-				if e.typ == "identify" {
-					e.name = "" // only track, page and screen events have a name
+				if e.typ == "identify" || (e.typ == "page" && r.IntN(4) == 0) {
+					// Only track, page and screen events have a name, and
+					// page views need not (they still break a strict chain).
+					e.name = ""
 				}
 				switch r.IntN(15) {
 				case 0:

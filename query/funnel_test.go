@@ -109,3 +109,46 @@ func TestRunEventFunnel_Identity(t *testing.T) {
 		t.Errorf("counts %v, want [11 8 7]", got)
 	}
 }
+
+// TestRunEventFunnel_WholeSecondWindow checks that a window with a
+// fraction of a second is cut to whole seconds, the same in the per-person
+// pass and in the SQL: b 1.2 s after a is outside a 1.5 s window (1 s).
+func TestRunEventFunnel_WholeSecondWindow(t *testing.T) {
+	s := openWith(t, "")
+	biz := business(t, "preset: b2c\ntime_zone: UTC\n")
+	if _, err := s.DB().Exec(`INSERT INTO events (id, ts, type, name, person_id) VALUES
+		('e1', TIMESTAMP '2024-03-01 10:00:00', 'track', 'a', 'u1'), ('e2', TIMESTAMP '2024-03-01 10:00:01.2', 'track', 'b', 'u1'),
+		('e3', TIMESTAMP '2024-03-01 11:00:00', 'track', 'a', 'u2'), ('e4', TIMESTAMP '2024-03-01 11:00:00.9', 'track', 'b', 'u2')`); err != nil {
+		t.Fatal(err)
+	}
+	req := query.EventFunnelRequest{Steps: []query.EventMatch{{Event: "a"}, {Event: "b"}}, Window: 1500 * time.Millisecond,
+		From: date("2024-03-01"), To: date("2024-03-01")}
+	for _, mode := range []string{"ordered", "any"} {
+		req.Mode = mode
+		fast, slow := fastAndSQL(t, mode, s.DB(), biz, req)
+		for _, f := range []*query.EventFunnel{fast, slow} {
+			if got := counts(f.Total); !eqCounts(got, []int64{2, 1}) || f.Window != "1s" {
+				t.Errorf("%s: counts %v window %s, want [2 1] and 1s", mode, got, f.Window)
+			}
+		}
+	}
+}
+
+// TestRunEventFunnel_OneConnection runs the per-person pass on a pool of
+// one connection: the identities it reads alongside the main query must
+// not wait for the connection the main query holds.
+func TestRunEventFunnel_OneConnection(t *testing.T) {
+	s := openWith(t, "funnel_small.sql")
+	s.DB().SetMaxOpenConns(1)
+	biz := business(t, "preset: b2c\ntime_zone: UTC\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	before := query.SetFastFunnel(true)
+	req := query.EventFunnelRequest{Steps: []query.EventMatch{{Event: "view"}, {Event: "cart"}}, From: date("2024-03-01"), To: date("2024-03-02"), By: "channel"}
+	if _, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, req); err != nil {
+		t.Fatal(err)
+	}
+	if query.SetFastFunnel(true) != before+1 {
+		t.Fatal("the per-person pass did not answer")
+	}
+}

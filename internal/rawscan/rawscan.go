@@ -120,6 +120,11 @@ func withConn(ctx context.Context, db *sql.DB, fn func(mapping.Connection) error
 		return err
 	}
 	defer conn.Close()
+	return onConn(conn, fn)
+}
+
+// onConn calls fn with the C handle of conn.
+func onConn(conn *sql.Conn, fn func(mapping.Connection) error) error {
 	return conn.Raw(func(dc any) error {
 		raw, err := connHandle(dc)
 		if err != nil {
@@ -138,7 +143,20 @@ func withConn(ctx context.Context, db *sql.DB, fn func(mapping.Connection) error
 // fetches the chunks in order; the workers convert them concurrently, so
 // fn must only write state of its own worker or its chunk's slots.
 func ScanParallel(ctx context.Context, db *sql.DB, q string, args []any, workers int, start func(slots int) error, fn func(worker int, c *Chunk, first int) error) error {
-	return withConn(ctx, db, func(raw mapping.Connection) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return ScanParallelConn(ctx, conn, q, args, workers, start, fn)
+}
+
+// ScanParallelConn is ScanParallel on the connection conn (of a DuckDB
+// database), for callers that must hold their connection before others
+// (a query that waits for another one's result must not hold the pool's
+// last connection while the other waits for it).
+func ScanParallelConn(ctx context.Context, conn *sql.Conn, q string, args []any, workers int, start func(slots int) error, fn func(worker int, c *Chunk, first int) error) error {
+	return onConn(conn, func(raw mapping.Connection) error {
 		return run(ctx, raw, q, args, func(res *mapping.Result, types []mapping.Type) error {
 			size := int(mapping.VectorSize())
 			if err := start(int(mapping.ResultChunkCount(*res)) * size); err != nil {
