@@ -161,40 +161,24 @@ func BenchmarkEventFunnel(b *testing.B) {
 			steps = append(steps, query.EventMatch{Event: name})
 		}
 		req := query.EventFunnelRequest{Steps: steps, Window: 14 * 24 * time.Hour, From: first, To: last}
-		b.Run(fmt.Sprintf("events=%d/bowtie", n), func(b *testing.B) {
-			warm(b, s)
-			for b.Loop() {
-				f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, req)
-				if err != nil {
-					b.Fatal(err)
+		for _, v := range []struct{ name, mode, by string }{{"bowtie", "", ""}, {"bowtie-any-order", "any", ""}, {"bowtie-by-channel", "", "channel"}} {
+			b.Run(fmt.Sprintf("events=%d/%s", n, v.name), func(b *testing.B) {
+				warm(b, s)
+				vreq := req
+				vreq.Mode, vreq.By = v.mode, v.by
+				for b.Loop() {
+					f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, vreq)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if v.by != "" {
+						b.ReportMetric(float64(len(f.Groups)), "groups")
+					} else {
+						b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
+					}
 				}
-				b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
-			}
-		})
-		b.Run(fmt.Sprintf("events=%d/bowtie-any-order", n), func(b *testing.B) {
-			warm(b, s)
-			anyReq := req
-			anyReq.Mode = "any"
-			for b.Loop() {
-				f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, anyReq)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(f.Total.Steps[4].Count), "converted")
-			}
-		})
-		b.Run(fmt.Sprintf("events=%d/bowtie-by-channel", n), func(b *testing.B) {
-			warm(b, s)
-			byReq := req
-			byReq.By = "channel"
-			for b.Loop() {
-				f, err := query.RunEventFunnel(ctx, s.DB(), query.DuckDB{}, biz, byReq)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(len(f.Groups)), "groups")
-			}
-		})
+			})
+		}
 		b.Run(fmt.Sprintf("events=%d/baseline-sql", n), func(b *testing.B) {
 			to := last.AddDate(0, 0, 1)
 			warm(b, s)

@@ -206,15 +206,11 @@ func fastLoad(ctx context.Context, db *sql.DB, q string, args []any, bufs *fastB
 	}
 	// Drop the rows of mask 0 (unused slots, and rows whose property
 	// filters did not match).
-	k := 0
-	for _, r := range rows {
-		if r.mask != 0 {
-			rows[k] = r
-			k++
-		}
-	}
-	return rows[:k], arenas, nil
+	return slices.DeleteFunc(rows, emptyRow), arenas, nil
 }
+
+// emptyRow reports an unused slot (mask 0).
+func emptyRow(r fastRow) bool { return r.mask == 0 }
 
 // fastBuffers are the per-person pass's large buffers (about 40 bytes per
 // selected event), outside the Go heap on huge pages (internal/bigbuf).

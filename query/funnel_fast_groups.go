@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"hash/maphash"
+	"slices"
 	"sort"
 	"sync"
 
@@ -155,13 +156,6 @@ func loadGroupList(ctx context.Context, db *sql.DB, q string, prefix byte, inter
 	if err != nil {
 		return l, err
 	}
-	k := 0
-	for _, r := range rows {
-		if r.mask != 0 {
-			rows[k] = r
-			k++
-		}
-	}
-	l.rows = sortFastRows(rows[:k], bufs)
+	l.rows = sortFastRows(slices.DeleteFunc(rows, emptyRow), bufs)
 	return l, nil
 }
