@@ -88,19 +88,22 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if err := importer.Check(path, opts); err != nil {
 		return err // before the store is opened (and perhaps created)
 	}
+	var rejects *atomicFile
+	if skipBad != "" {
+		protected := append(storeFiles(env.Config.DB),
+			protectedFile{path, "the input file"}, protectedFile{env.Config.BusinessFile, "the configuration"})
+		if rejects, err = createOutput("--skip-bad", skipBad, rejectsHeader, protected); err != nil {
+			return err
+		}
+		defer rejects.Abort() // after Commit, nothing
+		opts.Rejects = rejects
+	}
 	st, err := env.OpenStore()
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	opts.OpenParquet = func(ctx context.Context, p string) (importer.TextRows, error) { return st.OpenParquet(ctx, p) }
-	var rejects *os.File
-	if skipBad != "" {
-		if rejects, err = os.Create(skipBad); err != nil {
-			return bowtie.Errorf(bowtie.EINVALID, "--skip-bad: %v", err)
-		}
-		opts.Rejects = rejects
-	}
 	bar := newProgressBar(env.Stderr)
 	if bar != nil {
 		opts.Progress = bar.update
@@ -109,13 +112,9 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if bar != nil {
 		bar.clear()
 	}
-	if rejects != nil {
-		cerr := rejects.Close()
-		if err == nil && cerr != nil {
+	if rejects != nil && err == nil {
+		if cerr := rejects.Commit(); cerr != nil {
 			err = fmt.Errorf("--skip-bad: %w", cerr)
-		}
-		if err != nil {
-			os.Remove(skipBad)
 		}
 	}
 	if err != nil {
