@@ -56,8 +56,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if len(names) > 1 {
 			path = demoPath(path, name)
 		}
-		if _, err := os.Stat(path); err == nil && !*force {
-			return bowtie.Errorf(bowtie.EINVALID, "%s already exists: pass --force to replace it, or name another file with --db", path)
+		if err := checkReplaceable(path, *force); err != nil {
+			return err
 		}
 		biz, err := bowtie.Preset(name)
 		if err != nil {
@@ -66,7 +66,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		ws = append(ws, workspace{Name: name, Path: path, Business: biz})
 	}
 	for _, w := range ws {
-		if err := demoGenerate(ctx, env, w, *seed, *events); err != nil {
+		if err := demoGenerate(ctx, env, w, *seed, *events, *force); err != nil {
 			return err
 		}
 	}
@@ -86,9 +86,15 @@ func demoPath(db, business string) string {
 // demoGenerate writes one business into a temporary file beside w.Path and
 // moves it into place once complete, with its truth file, so that a failed
 // or interrupted run leaves any previous store untouched.
-func demoGenerate(ctx context.Context, env *Env, w workspace, seed uint64, events int) (err error) {
-	tmp := w.Path + ".tmp"
-	removeStore(tmp)
+func demoGenerate(ctx context.Context, env *Env, w workspace, seed uint64, events int, force bool) (err error) {
+	// A directory of its own beside the target: same file system for the
+	// rename, and nothing in it that the command did not create.
+	tmpDir, err := os.MkdirTemp(filepath.Dir(w.Path), "."+filepath.Base(w.Path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, filepath.Base(w.Path))
 	st, err := duckdb.Open(tmp)
 	if err != nil {
 		return err
@@ -96,7 +102,6 @@ func demoGenerate(ctx context.Context, env *Env, w workspace, seed uint64, event
 	defer func() {
 		if err != nil {
 			st.Close()
-			removeStore(tmp)
 		}
 	}()
 	bar := newDemoBar(env.Stderr, w.Name)
@@ -110,7 +115,15 @@ func demoGenerate(ctx context.Context, env *Env, w workspace, seed uint64, event
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
 	}
-	removeStore(w.Path)
+	// Checked again: the file may have appeared while the demo was
+	// generated. The old store's log goes first (it must never be replayed
+	// into the new file); the rename replaces the old store at once.
+	if err := checkReplaceable(w.Path, force); err != nil {
+		return err
+	}
+	if err := os.Remove(w.Path + ".wal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the old store's log: %w", err)
+	}
 	if err := os.Rename(tmp, w.Path); err != nil {
 		return fmt.Errorf("move the store into place: %w", err)
 	}
@@ -131,14 +144,45 @@ func demoGenerate(ctx context.Context, env *Env, w workspace, seed uint64, event
 	return nil
 }
 
-// removeStore removes a DuckDB file and its write-ahead log, if present.
-func removeStore(path string) {
+// checkReplaceable refuses to let the demo write over anything but a
+// DuckDB store it is told to replace: without force, an existing store or a
+// left-over write-ahead log is an error; with force, so is a file that is
+// not a DuckDB database (a CSV or a document named by mistake with --db).
+func checkReplaceable(path string, force bool) error {
 	for _, p := range []string{path, path + ".wal"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			// Left in place; opening or renaming will report it.
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
+		if err != nil {
+			return bowtie.Errorf(bowtie.EINVALID, "%s: %v", p, errors.Unwrap(err))
+		}
+		if !force {
+			return bowtie.Errorf(bowtie.EINVALID, "%s already exists: pass --force to replace it, or name another file with --db", p)
+		}
+		if !fi.Mode().IsRegular() {
+			return bowtie.Errorf(bowtie.EINVALID, "%s is not a regular file: name another file with --db", p)
+		}
+		if p == path && !isDuckDBFile(p) {
+			return bowtie.Errorf(bowtie.EINVALID, "%s is not a DuckDB store: --force replaces only a store; name another file with --db", p)
+		}
 	}
+	return nil
+}
+
+// isDuckDBFile reports whether the file at path starts with DuckDB's main
+// header: an 8-byte checksum, then the magic bytes "DUCK".
+func isDuckDBFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [12]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return false
+	}
+	return string(head[8:12]) == "DUCK"
 }
 
 func printDemoSummary(w io.Writer, ws workspace, truthPath string, t *demo.Truth, elapsed time.Duration) {

@@ -189,3 +189,43 @@ func TestDemoCommand_ReportMatchesTruth(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoCommand_NeverDestroys checks that the demo writes over nothing but
+// a store it is told to replace: --force does not replace a file that is not
+// a DuckDB store, a left-over write-ahead log is refused without --force,
+// and a file that happens to be named like the demo's temporary file is
+// left alone.
+func TestDemoCommand_NeverDestroys(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "leads.csv")
+	writeFile(t, csv, "email,stage\na@example.com,lead\n")
+	code, _, errs := demoCLI(t, "demo", "--business", "b2c", "--events", "2000", "--no-serve", "--force", "--db", csv)
+	if code != 2 || !strings.Contains(errs, "not a DuckDB store") {
+		t.Errorf("--force over a CSV: exit %d, %q", code, errs)
+	}
+	if got := readFile(t, csv); got != "email,stage\na@example.com,lead\n" {
+		t.Errorf("the CSV changed: now %d bytes", len(got))
+	}
+
+	db := filepath.Join(dir, "shop.duckdb")
+	writeFile(t, db+".wal", "a log of another store")
+	code, _, errs = demoCLI(t, "demo", "--business", "b2c", "--events", "2000", "--no-serve", "--db", db)
+	if code != 2 || !strings.Contains(errs, db+".wal already exists") {
+		t.Errorf("left-over log without --force: exit %d, %q", code, errs)
+	}
+	if got := readFile(t, db+".wal"); got != "a log of another store" {
+		t.Errorf("the log changed: now %d bytes", len(got))
+	}
+	os.Remove(db + ".wal")
+
+	writeFile(t, db+".tmp", "somebody's file")
+	if code, _, errs := demoCLI(t, "demo", "--business", "b2c", "--events", "2000", "--no-serve", "--db", db); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if got := readFile(t, db+".tmp"); got != "somebody's file" {
+		t.Errorf("%s.tmp changed: now %d bytes", db, len(got))
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
