@@ -169,7 +169,7 @@ func day(s string) time.Time {
 func TestServer_Analyses(t *testing.T) {
 	st := MustOpenAnalyses(t)
 	biz := MustBusiness(t, "b2c")
-	const token = "analyses-token"
+	const token = "analyses-read-token"
 	s, _ := MustNew(t, server.Config{ReadToken: token, Workspaces: []server.Workspace{{Name: "shop", DB: st.DB(), Dialect: query.DuckDB{}, Business: biz}}})
 	ctx := context.Background()
 	db, d := st.DB(), query.DuckDB{}

@@ -88,7 +88,7 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	if a.name == "index.html" && s.cfg.ReadToken != "" {
 		if tok := r.URL.Query().Get("token"); tok != "" && s.tokenOK(tok) {
 			http.SetCookie(w, &http.Cookie{
-				Name: tokenCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+				Name: tokenCookie, Value: tok, Path: "/", HttpOnly: true, Secure: s.overTLS(r),
 				SameSite: http.SameSiteStrictMode, MaxAge: int((30 * 24 * time.Hour).Seconds()),
 			})
 			q := r.URL.Query()
@@ -121,6 +121,33 @@ func (s *Server) handleAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("ETag", etag)
 	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(data))
+}
+
+// overTLS reports whether the browser reached the server over TLS: the
+// connection is TLS, or a trusted proxy (Config.TrustProxy) forwarded it
+// and does not say X-Forwarded-Proto: http. A proxy is expected to
+// terminate TLS; one that serves plain HTTP must say so.
+func (s *Server) overTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !s.cfg.TrustProxy {
+		return false
+	}
+	return !strings.EqualFold(lastListItem(r.Header.Values("X-Forwarded-Proto")), "http")
+}
+
+// lastListItem is the right-most item of a comma-separated header sent on
+// one or several lines: the one the nearest proxy added.
+func lastListItem(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.TrimSpace(last)
 }
 
 // acceptsGzip reports whether the client takes gzip-encoded responses.

@@ -15,6 +15,7 @@ import (
 // bowtie for conditions only HTTP has.
 const (
 	eUnauthorized     = "unauthorized"       // no or a wrong read token
+	eForbidden        = "forbidden"          // a Host the server does not answer to
 	eMethodNotAllowed = "method_not_allowed" // the path exists, the method does not
 	eTimeout          = "timeout"            // the query ran past Config.QueryTimeout
 	eCanceled         = "canceled"           // the client went away
@@ -28,6 +29,7 @@ var statusOf = map[string]int{
 	bowtie.ECONFLICT:    http.StatusConflict,
 	bowtie.EINTERNAL:    http.StatusInternalServerError,
 	eUnauthorized:       http.StatusUnauthorized,
+	eForbidden:          http.StatusForbidden,
 	eTooLarge:           http.StatusRequestEntityTooLarge,
 	ingest.EOVERLOADED:  http.StatusServiceUnavailable,
 	ingest.EUNAVAILABLE: http.StatusServiceUnavailable,

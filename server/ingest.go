@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -210,13 +211,19 @@ func (s *Server) writeKey(key string) (*Workspace, string) {
 	return nil, ""
 }
 
-// remoteIP is the sender's address: the first X-Forwarded-For entry when
-// the server trusts its proxy, else the connection's peer.
+// remoteIP is the sender's address. Behind a trusted proxy it is the
+// right-most X-Forwarded-For entry, the address the proxy saw: entries to
+// its left came from the client and may be forged. An entry that is no
+// address (with or without a port) counts as none. Else, and without the
+// header, it is the connection's peer.
 func (s *Server) remoteIP(r *http.Request) string {
 	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+		ip := lastListItem(r.Header.Values("X-Forwarded-For"))
+		if h, _, err := net.SplitHostPort(ip); err == nil {
+			ip = h
+		}
+		if a, err := netip.ParseAddr(ip); err == nil {
+			return a.Unmap().String()
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

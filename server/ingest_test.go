@@ -51,7 +51,7 @@ func mustCollector(t *testing.T, preset string, now func() time.Time) *collector
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, logs := MustNew(t, server.Config{Now: now, IngestMetrics: m, ReadToken: "read-token",
+	s, logs := MustNew(t, server.Config{Now: now, IngestMetrics: m, ReadToken: "ingest-read-token",
 		Workspaces: []server.Workspace{{Name: "shop", DB: st.DB(), Dialect: query.DuckDB{}, Business: biz, Ingest: in}}})
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() {
@@ -237,7 +237,7 @@ func TestCollect_OK(t *testing.T) {
 
 	t.Run("metrics", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", c.ts.URL+"/metrics", nil)
-		req.Header.Set("Authorization", "Bearer read-token")
+		req.Header.Set("Authorization", "Bearer ingest-read-token")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -15,12 +15,16 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/ingest"
@@ -53,8 +57,15 @@ type Config struct {
 	Workspaces []Workspace
 	// ReadToken, when set, is required for the API and the dashboard: as
 	// "Authorization: Bearer <token>", or once as ?token= on a dashboard URL,
-	// which sets a cookie. Empty leaves both open. /healthz is always open.
+	// which sets a cookie. It must have at least MinTokenLength characters,
+	// all ASCII letters, digits or -._~+/=!*. Empty leaves both open to
+	// requests whose Host is a loopback name or one of AllowedHosts (see
+	// hostAllowed). /healthz is always open.
 	ReadToken string
+	// AllowedHosts are the names, besides loopback ones (localhost,
+	// 127.0.0.0/8, ::1), the API and the dashboard answer to when there is
+	// no ReadToken: the host of the listen address. Any port goes.
+	AllowedHosts []string
 	// Logger receives request and error logs (default: discard).
 	Logger *slog.Logger
 	// Assets are the dashboard files (default: web.Assets()).
@@ -70,8 +81,11 @@ type Config struct {
 	// IngestMetrics is what GET /metrics shows; pass the one the
 	// workspaces' ingesters share (default: a fresh, empty set).
 	IngestMetrics *ingest.Metrics
-	// TrustProxy takes the sender's IP address from X-Forwarded-For (set
-	// it only behind a proxy that overwrites that header).
+	// TrustProxy says the server is reached through one reverse proxy (the
+	// connection's peer) that terminates TLS and appends the address it
+	// saw to X-Forwarded-For: the sender's IP is then the right-most
+	// X-Forwarded-For entry, and the token cookie is Secure unless the
+	// proxy says X-Forwarded-Proto: http.
 	TrustProxy bool
 	// MaxCollectBytes bounds the bytes of collection requests being read,
 	// decoded and stored at once; beyond it they get 503 (default 128 MiB).
@@ -93,6 +107,8 @@ type Server struct {
 	metrics    *ingest.Metrics
 	collecting bool
 	inflight   atomic.Int64 // bytes reserved by collection requests in flight
+
+	hosts map[string]bool // AllowedHosts, normalized by hostName
 
 	mu     sync.Mutex // guards ranges
 	ranges map[string]cachedRange
@@ -122,6 +138,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxCollectBytes <= 0 {
 		cfg.MaxCollectBytes = 128 << 20
 	}
+	if err := checkToken(cfg.ReadToken); err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:    cfg,
 		log:    cfg.Logger,
@@ -129,6 +148,12 @@ func New(cfg Config) (*Server, error) {
 		byName: map[string]*Workspace{},
 		sem:    make(chan struct{}, cfg.MaxConcurrentQueries),
 		ranges: map[string]cachedRange{},
+		hosts:  map[string]bool{},
+	}
+	for _, h := range cfg.AllowedHosts {
+		if h = hostName(h); h != "" {
+			s.hosts[h] = true
+		}
 	}
 	for i := range cfg.Workspaces {
 		w := &cfg.Workspaces[i]
@@ -170,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, bowtie.Errorf(bowtie.ENOTFOUND, "no API endpoint %s: see docs/api.md", r.URL.Path))
 	}))
-	s.mux.HandleFunc("/", s.only(s.handleAsset))
+	s.mux.HandleFunc("/", s.only(s.local(s.handleAsset)))
 	return s, nil
 }
 
@@ -217,15 +242,121 @@ func (s *Server) only(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// api requires the read token for h.
+// api requires for h a Host the server answers to, the read token and
+// well-formed query parameters.
 func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.local(func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
 			s.Error(w, r, bowtie.Errorf(eUnauthorized, "this server needs a read token: send the header \"Authorization: Bearer <token>\""))
 			return
 		}
+		if err := checkQuery(r.URL.RawQuery); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// local refuses h to requests for a Host the server does not answer to
+// without a read token (hostAllowed): a page on another site whose name
+// was rebound to 127.0.0.1 must not read the data of a local install.
+func (s *Server) local(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			s.Error(w, r, bowtie.Errorf(eForbidden, "Host %q is not served: without a read token this server answers only "+
+				"localhost, 127.0.0.1, [::1] and the host of its --addr; set a read token (--token) to serve it under other names", clip(r.Host, 100)))
+			return
+		}
 		h(w, r)
 	}
+}
+
+// hostAllowed reports whether the server answers requests for host (a Host
+// header: name or address, with or without a port). With a read token any
+// host is fine: a rebound page has no token. Without one, only loopback
+// names and Config.AllowedHosts are.
+func (s *Server) hostAllowed(host string) bool {
+	if s.cfg.ReadToken != "" {
+		return true
+	}
+	h := hostName(host)
+	if h == "" {
+		return false
+	}
+	if h == "localhost" || s.hosts[h] {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
+}
+
+// hostName is the name or address of a Host header or listen address
+// without port, brackets and a final dot, lower-case; an address in its
+// canonical form. "" for none.
+func hostName(host string) string {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")), ".")
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().String()
+	}
+	return h
+}
+
+// clip shortens s to n bytes for an error message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// MinTokenLength is the least number of characters of a read token.
+const MinTokenLength = 16
+
+// checkToken checks a read token: empty (none), or at least MinTokenLength
+// characters that a cookie carries unchanged and a URL without escaping.
+func checkToken(tok string) error {
+	if tok == "" {
+		return nil
+	}
+	if len(tok) < MinTokenLength {
+		return bowtie.Errorf(bowtie.EINVALID, "the read token has %d characters: use at least %d (e.g. `openssl rand -hex 16`)", len(tok), MinTokenLength)
+	}
+	for _, c := range []byte(tok) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/=!*", c) >= 0) {
+			return bowtie.Errorf(bowtie.EINVALID, "the read token holds %q: use only ASCII letters, digits and -._~+/=!*", c)
+		}
+	}
+	return nil
+}
+
+// checkQuery parses a query string as the handlers will and rejects what
+// they would take silently or the store cannot hold: a broken %-escape, a
+// ';' separator, a NUL byte or invalid UTF-8 in a name or value. The error
+// names the parameter.
+func checkQuery(raw string) error {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return bowtie.Errorf(bowtie.EINVALID, "query string: %v (separate parameters with & and %%-escape values)", err)
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 {
+			return bowtie.Errorf(bowtie.EINVALID, "parameter name %q: not valid UTF-8 text", k)
+		}
+		for _, v := range vs {
+			switch {
+			case !utf8.ValidString(v):
+				return bowtie.Errorf(bowtie.EINVALID, "%s: the value is not valid UTF-8 (%%-escape the UTF-8 bytes of the text)", k)
+			case strings.IndexByte(v, 0) >= 0:
+				return bowtie.Errorf(bowtie.EINVALID, "%s: the value holds a NUL byte (%%00)", k)
+			}
+		}
+	}
+	return nil
 }
 
 // tokenCookie holds the read token in a browser after a ?token= visit.

@@ -103,7 +103,13 @@ func (sc apiScenario) run(t *testing.T, h http.Handler) {
 			method = http.MethodGet
 		}
 		req := httptest.NewRequest(method, sc.URL, nil)
+		// A browser on the same machine, unless the scenario names a host.
+		req.Host = "localhost:8080"
 		for k, v := range sc.Header {
+			if k == "Host" {
+				req.Host = v
+				continue
+			}
 			req.Header.Set(k, v)
 		}
 		rec := httptest.NewRecorder()
@@ -286,12 +292,12 @@ func TestServer_API(t *testing.T) {
 
 	t.Run("DashboardETag", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, httptest.NewRequest("GET", "/style.css", nil))
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/style.css", nil))
 		etag := rec.Result().Header.Get("ETag")
 		if etag == "" {
 			t.Fatal("no ETag")
 		}
-		req := httptest.NewRequest("GET", "/style.css", nil)
+		req := httptest.NewRequest("GET", "http://localhost/style.css", nil)
 		req.Header.Set("If-None-Match", etag)
 		rec = httptest.NewRecorder()
 		s.ServeHTTP(rec, req)
@@ -304,7 +310,7 @@ func TestServer_API(t *testing.T) {
 func TestServer_ReadToken(t *testing.T) {
 	st := MustOpenShop(t)
 	s, logs := MustNew(t, server.Config{
-		ReadToken:  "s3cret",
+		ReadToken:  "s3cret-read-token",
 		Workspaces: []server.Workspace{{Name: "shop", DB: st.DB(), Dialect: query.DuckDB{}, Business: MustBusiness(t, "b2c")}},
 	})
 	for _, sc := range []apiScenario{
@@ -314,29 +320,29 @@ func TestServer_ReadToken(t *testing.T) {
 			WantHeader: map[string]string{"WWW-Authenticate": `Bearer realm="bowtie"`},
 		},
 		{Name: "ErrWrongToken", URL: "/api/v1/workspaces", Header: map[string]string{"Authorization": "Bearer guess"}, WantStatus: 401, WantCode: "unauthorized"},
-		{Name: "ErrBasicAuth", URL: "/api/v1/workspaces", Header: map[string]string{"Authorization": "Basic czNjcmV0Og=="}, WantStatus: 401, WantCode: "unauthorized"},
-		{Name: "ErrTokenInQueryForAPI", URL: "/api/v1/report?token=s3cret", WantStatus: 401, WantCode: "unauthorized"},
+		{Name: "ErrBasicAuth", URL: "/api/v1/workspaces", Header: map[string]string{"Authorization": "Basic czNjcmV0LXJlYWQtdG9rZW46"}, WantStatus: 401, WantCode: "unauthorized"},
+		{Name: "ErrTokenInQueryForAPI", URL: "/api/v1/report?token=s3cret-read-token", WantStatus: 401, WantCode: "unauthorized"},
 		{Name: "ErrUnknownEndpointNeedsToken", URL: "/api/v1/nope", WantStatus: 401, WantCode: "unauthorized"},
-		{Name: "Bearer", URL: "/api/v1/workspaces", Header: map[string]string{"Authorization": "Bearer s3cret"}, WantStatus: 200},
-		{Name: "Cookie", URL: "/api/v1/report/columns", Header: map[string]string{"Cookie": "bowtie_token=s3cret"}, WantStatus: 200},
+		{Name: "Bearer", URL: "/api/v1/workspaces", Header: map[string]string{"Authorization": "Bearer s3cret-read-token"}, WantStatus: 200},
+		{Name: "Cookie", URL: "/api/v1/report/columns", Header: map[string]string{"Cookie": "bowtie_token=s3cret-read-token"}, WantStatus: 200},
 		{Name: "ErrDashboardNoToken", URL: "/", WantStatus: 401, WantContent: []string{"Read token needed"}, NotWantContent: []string{"app.js"}},
 		{Name: "ErrDashboardWrongToken", URL: "/?token=guess", WantStatus: 401, WantContent: []string{"Read token needed"}},
 		{
-			Name: "DashboardTokenSetsCookie", URL: "/?token=s3cret&from=2025-01-01", WantStatus: 303,
+			Name: "DashboardTokenSetsCookie", URL: "/?token=s3cret-read-token&from=2025-01-01", WantStatus: 303,
 			WantHeader: map[string]string{"Location": "/?from=2025-01-01"},
 			Check: func(t *testing.T, res *http.Response, _ []byte) {
 				c := res.Cookies()
-				if len(c) != 1 || c[0].Name != "bowtie_token" || c[0].Value != "s3cret" || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
+				if len(c) != 1 || c[0].Name != "bowtie_token" || c[0].Value != "s3cret-read-token" || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
 					t.Fatalf("cookies %+v", c)
 				}
 			},
 		},
-		{Name: "DashboardCookie", URL: "/", Header: map[string]string{"Cookie": "bowtie_token=s3cret"}, WantStatus: 200, WantContent: []string{"app.js"}},
+		{Name: "DashboardCookie", URL: "/", Header: map[string]string{"Cookie": "bowtie_token=s3cret-read-token"}, WantStatus: 200, WantContent: []string{"app.js"}},
 		{Name: "DashboardAssetsOpen", URL: "/style.css", WantStatus: 200},
 	} {
 		sc.run(t, s)
 	}
-	if strings.Contains(logs.String(), "s3cret") {
+	if strings.Contains(logs.String(), "s3cret-read-token") {
 		t.Fatalf("the token leaked into the log:\n%s", logs.String())
 	}
 }
