@@ -95,7 +95,9 @@ func quantileSQL(x, cond string) []string {
 		fmt.Sprintf("quantile_cont(%s, 0.5) FILTER (WHERE %s)", x, cond),
 		fmt.Sprintf("quantile_cont(%s, 0.75) FILTER (WHERE %s)", x, cond),
 		fmt.Sprintf("quantile_cont(%s, 0.9) FILTER (WHERE %s)", x, cond),
-		fmt.Sprintf("avg(%s) FILTER (WHERE %s)", x, cond),
+		// The mean adds exact decimals: a sum of doubles depends on the
+		// order in which the engine's threads add them up.
+		fmt.Sprintf("CAST(avg(CAST(%s AS DECIMAL(38,12))) FILTER (WHERE %s) AS DOUBLE)", x, cond),
 	}
 	// One histogram of bucket numbers (many FILTERed counts are far slower).
 	b := "CASE"

@@ -117,8 +117,7 @@ func buildReportSQL(d Dialect, biz *bowtie.Business, dims []string, from, to tim
 	}
 
 	ctes := []string{
-		"fx AS (SELECT currency AS cur, date, rate FROM fx_rates WHERE base = " + rep +
-			" UNION ALL SELECT base AS cur, date, 1.0 / rate FROM fx_rates WHERE currency = " + rep + ")",
+		fxCTE(rep),
 		"acq_person AS (" + acqPerson + ")",
 		"acq_account AS (" + acqAccount + ")",
 		"rev_raw (customer_id, ts, amount, currency) AS (" + strings.Join(rev, " UNION ALL ") + ")",
@@ -270,11 +269,4 @@ func buildReportSQL(d Dialect, biz *bowtie.Business, dims []string, from, to tim
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
 	return q, ps.args, nil
-}
-
-// convert returns amount in the reporting currency: unchanged when cur is
-// already rep, else multiplied by the rate fx joined for it (NULL when no
-// rate is known, which the report turns into an error).
-func convert(amount, cur, rep string) string {
-	return fmt.Sprintf("CASE WHEN %s = %s THEN CAST(%s AS DOUBLE) ELSE CAST(%s AS DOUBLE) * fx.rate END", cur, rep, amount, amount)
 }

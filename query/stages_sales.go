@@ -102,8 +102,7 @@ func RunSales(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, 
 	}
 	// Amounts convert at the close date (closed deals) or at the period's
 	// end (open deals).
-	ctes := "WITH fx AS (SELECT currency AS cur, date, rate FROM fx_rates WHERE base = " + rep +
-		" UNION ALL SELECT base AS cur, date, 1.0 / rate FROM fx_rates WHERE currency = " + rep + "),\n" +
+	ctes := "WITH " + fxCTE(rep) + ",\n" +
 		"dl AS (SELECT d.deal_id, d.status, d.stage, d.created_at, d.closed_at, d.currency, " + convert("d.amount", "d.currency", rep) + " AS amount, d.amount IS NOT NULL AS has_amount" +
 		" FROM deals d " + d.FXJoin("d.currency", "CAST(coalesce(d.closed_at, "+pEnd+") AS DATE)") + " WHERE " + pipe + "),\n" +
 		"hist AS (SELECT s.stage, d.status FROM dl d JOIN (SELECT DISTINCT entity_id, stage FROM stage_changes WHERE entity_type = 'deal') s ON s.entity_id = d.deal_id" +
