@@ -64,6 +64,13 @@ type Options struct {
 	Rejects io.Writer
 	// DryRun validates the file and writes nothing.
 	DryRun bool
+	// AllowNegative accepts negative amounts (money fields: spend.cost,
+	// events.revenue, deals.amount, subscriptions.amount and mrr,
+	// orders.amount), for refunds and credits. Counts are never negative.
+	AllowNegative bool
+	// Now is the clock that times of things that happened are checked
+	// against (they may not lie in the future); nil means time.Now.
+	Now func() time.Time
 	// OpenParquet reads Parquet files (duckdb.Store.OpenParquet).
 	OpenParquet func(ctx context.Context, path string) (TextRows, error)
 	// Progress, when set, is called now and then while the file is read.
@@ -205,6 +212,9 @@ type run struct {
 	scanned bool
 	// fatal ends the import: a problem of the whole file found mid-way.
 	fatal *Errors
+	// latest is the latest time a thing that happened may have (the
+	// clock plus futureSlack).
+	latest time.Time
 }
 
 // column is an input resolved against the file.
@@ -231,6 +241,11 @@ func newRun(ctx context.Context, path string, opts Options) (*run, error) {
 		return nil, errors.New("importer: Options.Business is required")
 	}
 	r := &run{ctx: ctx, opts: opts, path: path, file: path, tables: map[string]*tableState{}, skipped: map[string]int{}}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	r.latest = now().Add(futureSlack).UTC()
 	r.loc = opts.Location
 	if r.loc == nil {
 		r.loc = opts.Business.Location()
@@ -645,8 +660,9 @@ func (r *run) detectDateOrders() error {
 	var n int64
 	for open > 0 {
 		rec, err := src.next()
-		if err == io.EOF {
-			break
+		var re *RowError
+		if err == io.EOF || errors.As(err, &re) {
+			break // the import's own pass reports the record
 		}
 		if err != nil {
 			return err
@@ -700,6 +716,14 @@ func (r *run) readAll() error {
 		rec, err := r.src.next()
 		if err == io.EOF {
 			break
+		}
+		var re *RowError
+		if errors.As(err, &re) {
+			// A record the reader cannot get past (too long): the
+			// import fails here, --skip-bad or not.
+			r.errs.add(*re)
+			errs := r.errs
+			return &errs
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.file, err)

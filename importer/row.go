@@ -199,11 +199,21 @@ func (r *run) typed(o *Out) ([]any, []RowError) {
 			continue
 		}
 		if v.ok {
+			if str, ok := v.typed.(string); ok {
+				if reason := textProblem(f, str); reason != "" {
+					fail(f.Name, reason)
+					continue
+				}
+			}
 			row[i] = v.typed
 			continue
 		}
 		s := strings.TrimSpace(v.text)
 		if s == "" {
+			continue
+		}
+		if reason := textProblem(f, s); reason != "" {
+			fail(f.Name, reason)
 			continue
 		}
 		var err error
@@ -254,6 +264,21 @@ func (r *run) typed(o *Out) ([]any, []RowError) {
 				reason += fmt.Sprintf(" (column %q)", strings.TrimSpace(v.col.header))
 			}
 			fail(f.Name, reason)
+		}
+	}
+
+	// Values that parse but cannot be: negative counts, amounts without
+	// --allow-negative, dates out of range or in the future.
+	for i, f := range t.Fields {
+		if row[i] == nil || hasError(errs, f.Name) {
+			continue
+		}
+		if reason := r.rangeProblem(t.Name, f, row[i]); reason != "" {
+			text := strings.TrimSpace(o.vals[i].text)
+			if o.vals[i].ok {
+				text = keyText(row[i])
+			}
+			fail(f.Name, fmt.Sprintf("%q %s", text, reason))
 		}
 	}
 
@@ -347,6 +372,101 @@ func (r *run) typed(o *Out) ([]any, []RowError) {
 		}
 	}
 	return row, errs
+}
+
+// textProblem says what is wrong with s as a value of f regardless of
+// its type, or "": a NUL byte, or longer than its limit (MaxCellBytes;
+// MaxIDBytes for identifiers; MaxKeyBytes for other key fields).
+func textProblem(f bowtie.Field, s string) string {
+	if reason := cellProblem(s, -1, false); reason != "" {
+		return reason
+	}
+	if f.Type != bowtie.Text {
+		return ""
+	}
+	switch {
+	case isID(f.Name) && len(s) > MaxIDBytes:
+		return fmt.Sprintf("is %d bytes long: an identifier may hold at most %d bytes", len(s), MaxIDBytes)
+	case (f.Key || f.Name == "click_id") && len(s) > MaxKeyBytes:
+		return fmt.Sprintf("is %d bytes long: a key field may hold at most %d bytes", len(s), MaxKeyBytes)
+	}
+	return ""
+}
+
+// isID reports whether a field holds an identifier: id, or a name ending
+// in _id, except click_id (a platform's click token).
+func isID(name string) bool {
+	return name == "id" || strings.HasSuffix(name, "_id") && name != "click_id"
+}
+
+// Dates must lie in [minTime, maxTime).
+var (
+	minTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// futureSlack is how far after the import's clock a time of something
+// that happened may lie: a day in the zone furthest ahead (UTC+14) and
+// clocks that are off.
+const futureSlack = 48 * time.Hour
+
+// happened are the times of things that happened, which cannot lie in the
+// future, with what the error says. Others may: a subscription that starts
+// next month, a deal's expected close, a budget rate.
+var happened = map[string]string{
+	"events.ts":           "an event cannot have happened yet",
+	"events.received_at":  "an event cannot have been received yet",
+	"identities.ts":       "an identity cannot have been seen yet",
+	"spend.date":          "money cannot have been spent yet",
+	"stage_changes.ts":    "a stage cannot have been reached yet",
+	"orders.ts":           "an order cannot have been placed yet",
+	"survey_responses.ts": "a survey cannot have been answered yet",
+	"people.created_at":   "a record cannot have been created yet",
+	"accounts.created_at": "a record cannot have been created yet",
+	"deals.created_at":    "a record cannot have been created yet",
+}
+
+// mayBeNegative are the money fields that are negative without being
+// refunds or credits: a sale at a loss has a negative margin.
+var mayBeNegative = map[string]bool{"orders.gross_margin": true}
+
+// rangeProblem says why v, a parsed value of table's field f, cannot be,
+// or "". Integers (all counts) and spend.platform_conversions are never
+// negative, interval_count is at least 1, a rate is above 0; amounts are
+// negative only with --allow-negative; dates lie within [minTime,
+// maxTime) and times of things that happened not after the clock plus
+// futureSlack.
+func (r *run) rangeProblem(table string, f bowtie.Field, v any) string {
+	switch x := v.(type) {
+	case int64:
+		switch {
+		case f.Name == "interval_count" && x < 1:
+			return "must be at least 1"
+		case x < 0:
+			return "is negative: a count cannot be"
+		}
+	case float64:
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			return "is not a number"
+		case f.Type == bowtie.Money && math.Abs(x) >= maxMoney:
+			return "is too large for an amount"
+		case f.Type == bowtie.Money && x < 0 && !r.opts.AllowNegative && !mayBeNegative[table+"."+f.Name]:
+			return "is negative: an amount may be negative only with --allow-negative (refunds, credits)"
+		case table == "fx_rates" && f.Name == "rate" && x <= 0:
+			return "must be above 0"
+		case f.Name == "platform_conversions" && x < 0:
+			return "is negative: a count cannot be"
+		}
+	case time.Time:
+		if x.Before(minTime) || !x.Before(maxTime) {
+			return fmt.Sprintf("is out of range: dates must lie in the years %d to %d", minTime.Year(), maxTime.Year()-1)
+		}
+		if what, ok := happened[table+"."+f.Name]; ok && x.After(r.latest) {
+			return fmt.Sprintf("is in the future (after %s): %s", r.latest.Format("2006-01-02"), what)
+		}
+	}
+	return ""
 }
 
 func hasError(errs []RowError, field string) bool {

@@ -160,6 +160,12 @@ type csvSource struct {
 	header []string
 	hline  int
 	skip   int // lines before the csv.Reader's first line
+	// buf is the csv.Reader's buffer, over lim, which bounds the bytes
+	// one record may take.
+	buf *bufio.Reader
+	lim *recordLimiter
+	// nextLine is the csv.Reader's line where the next record starts.
+	nextLine int
 
 	started  bool
 	ahead    *record
@@ -226,12 +232,19 @@ func openCSV(file string, br *bufio.Reader, closer io.Closer, score headerScore)
 	if _, err := br.Discard(lines[best].offset); err != nil {
 		return nil, err
 	}
-	r := csv.NewReader(br)
+	// encoding/csv keeps a record in memory however long it is: the
+	// limiter under its buffer stops it at MaxRecordBytes.
+	lim := &recordLimiter{r: br, max: MaxRecordBytes}
+	buf := bufio.NewReaderSize(lim, 1<<16)
+	r := csv.NewReader(buf)
 	r.Comma = rune(delim)
 	r.FieldsPerRecord = -1
-	s := &csvSource{file: file, r: r, closer: closer, skip: best}
+	s := &csvSource{file: file, r: r, closer: closer, skip: best, buf: buf, lim: lim, nextLine: 1}
 	header, err := r.Read()
 	if err != nil {
+		if lim.err != nil {
+			return nil, tooLong(file, best+1, "record")
+		}
 		if err == io.EOF {
 			return nil, &RowError{File: file, Line: best + 1, Field: "header", Reason: "the file has no header line"}
 		}
@@ -246,9 +259,34 @@ func openCSV(file string, br *bufio.Reader, closer io.Closer, score headerScore)
 		if !utf8.ValidString(h) {
 			return nil, &RowError{File: file, Line: s.hline, Field: "header", Reason: encodingReason(file, h, i)}
 		}
+		if p := cellProblem(h, i, true); p != "" {
+			return nil, &RowError{File: file, Line: s.hline, Field: "header", Reason: p}
+		}
 	}
 	s.header = header
+	s.recordDone(header)
 	return s, nil
+}
+
+// recordDone notes where the record just read ends, for the line of an
+// error in the next one, and restarts the limiter.
+func (s *csvSource) recordDone(cells []string) {
+	line, _ := s.r.FieldPos(len(cells) - 1)
+	s.nextLine = line + strings.Count(cells[len(cells)-1], "\n") + 1 + s.blankAhead()
+	s.lim.mark()
+}
+
+// blankAhead counts the empty lines buffered at the start of the next
+// record, which the csv.Reader skips.
+func (s *csvSource) blankAhead() int {
+	b, _ := s.buf.Peek(s.buf.Buffered())
+	n := 0
+	for i := 0; i < len(b) && (b[i] == '\n' || b[i] == '\r'); i++ {
+		if b[i] == '\n' {
+			n++
+		}
+	}
+	return n
 }
 
 // splitLine splits one line for header detection (quotes are honoured
@@ -291,6 +329,9 @@ func (s *csvSource) next() (*record, error) {
 
 func (s *csvSource) read() (*record, error) {
 	cells, err := s.r.Read()
+	if s.lim.err != nil {
+		return nil, tooLong(s.file, s.skip+s.nextLine, "record")
+	}
 	if err == io.EOF {
 		return nil, io.EOF
 	}
@@ -302,19 +343,15 @@ func (s *csvSource) read() (*record, error) {
 		rec := &record{line: s.skip + pe.StartLine}
 		rec.err = &RowError{File: s.file, Line: rec.line, Field: "record", Reason: csvReason(pe)}
 		rec.truncated = errors.Is(pe.Err, csv.ErrQuote)
+		s.nextLine = pe.Line + 1 + s.blankAhead()
+		s.lim.mark()
 		return rec, nil
 	}
+	s.recordDone(cells)
 	line, _ := s.r.FieldPos(0)
 	rec := &record{line: s.skip + line, cells: cells}
-	for i, c := range cells {
-		if !utf8.ValidString(c) {
-			field := "record"
-			if i < len(s.header) {
-				field = s.header[i]
-			}
-			rec.err = &RowError{File: s.file, Line: rec.line, Field: field, Reason: encodingReason(s.file, c, i)}
-			return rec, nil
-		}
+	if rec.err = cellErrors(s.file, rec.line, cells, s.header, true); rec.err != nil {
+		return rec, nil
 	}
 	if len(cells) != len(s.header) {
 		rec.err = &RowError{File: s.file, Line: rec.line, Field: "record",
@@ -322,6 +359,29 @@ func (s *csvSource) read() (*record, error) {
 		rec.truncated = len(cells) < len(s.header)
 	}
 	return rec, nil
+}
+
+// cellErrors checks the cells of a record read from file at line: UTF-8,
+// no NUL bytes, at most MaxCellBytes each. It returns the first problem,
+// filed under the column's header.
+func cellErrors(file string, line int, cells, header []string, text bool) *RowError {
+	for i, c := range cells {
+		reason := ""
+		if !utf8.ValidString(c) {
+			reason = encodingReason(file, c, i)
+			if !text {
+				reason = reason[:strings.Index(reason, "the file is not UTF-8")+len("the file is not UTF-8")]
+			}
+		} else if reason = cellProblem(c, i, text); reason == "" {
+			continue
+		}
+		field := "record"
+		if i < len(header) {
+			field = header[i]
+		}
+		return &RowError{File: file, Line: line, Field: field, Reason: reason}
+	}
+	return nil
 }
 
 // csvReason explains a CSV syntax error.
@@ -361,6 +421,23 @@ type jsonlSource struct {
 	br     *bufio.Reader
 	closer io.Closer
 	line   int
+	buf    []byte // the line being read, reused
+}
+
+// readLine reads the next line, at most MaxRecordBytes of it: a longer
+// line is an error (tooLong) with only that much of it read.
+func (s *jsonlSource) readLine() ([]byte, error) {
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		if len(s.buf)+len(chunk) > MaxRecordBytes {
+			return nil, tooLong(s.file, s.line+1, "line")
+		}
+		s.buf = append(s.buf, chunk...)
+		if err != bufio.ErrBufferFull {
+			return s.buf, err
+		}
+	}
 }
 
 func (s *jsonlSource) columns() []string { return nil }
@@ -369,7 +446,7 @@ func (s *jsonlSource) close() error      { return s.closer.Close() }
 
 func (s *jsonlSource) next() (*record, error) {
 	for {
-		b, err := s.br.ReadBytes('\n')
+		b, err := s.readLine()
 		if len(b) == 0 && err != nil {
 			return nil, err
 		}
@@ -405,6 +482,20 @@ func (s *jsonlSource) next() (*record, error) {
 		if obj == nil {
 			rec.err = &RowError{File: s.file, Line: s.line, Field: "record", Reason: "not a JSON object"}
 			return rec, nil
+		}
+		for k, v := range obj {
+			p := cellProblem(k, -1, false)
+			if p == "" {
+				p = jsonProblem(v)
+			}
+			if p != "" {
+				field := strings.TrimSpace(k)
+				if strings.IndexByte(field, 0) >= 0 || len(field) > 100 || field == "" {
+					field = "record"
+				}
+				rec.err = &RowError{File: s.file, Line: s.line, Field: field, Reason: p}
+				return rec, nil
+			}
 		}
 		rec.obj = lowerKeys(obj)
 		return rec, nil
@@ -479,6 +570,7 @@ func jsonKeys(obj map[string]any) []string {
 // Parquet.
 
 type parquetSource struct {
+	file string
 	rows TextRows
 	n    int
 	done *atomic.Int64
@@ -495,7 +587,9 @@ func (s *parquetSource) next() (*record, error) {
 	}
 	s.n++
 	s.done.Store(int64(s.n))
-	return &record{line: s.n, cells: cells}, nil
+	rec := &record{line: s.n, cells: cells}
+	rec.err = cellErrors(s.file, s.n, cells, s.rows.Columns(), false)
+	return rec, nil
 }
 
 // openParquet opens path with the injected reader.
@@ -507,5 +601,5 @@ func openParquet(ctx context.Context, path string, open func(context.Context, st
 	if err != nil {
 		return nil, err
 	}
-	return &parquetSource{rows: rows, done: done}, nil
+	return &parquetSource{file: path, rows: rows, done: done}, nil
 }
