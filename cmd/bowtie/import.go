@@ -37,7 +37,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	var (
 		maps                                         mapFlag
 		preset, format, tz, dateFormat, cur, skipBad string
-		dryRun                                       bool
+		dryRun, allowNegative                        bool
 	)
 	fs.Var(&maps, "map", "column map `field=column,...` (repeatable; headers match case-insensitively)")
 	fs.StringVar(&preset, "preset", "", "read the export layout `NAME` (list: bowtie import presets)")
@@ -47,6 +47,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cur, "currency", "", "ISO 4217 `code` of amounts whose row names no currency")
 	fs.StringVar(&skipBad, "skip-bad", "", "import the good rows and write the bad ones to this CSV `file`")
 	fs.BoolVar(&dryRun, "dry-run", false, "check the file and write nothing")
+	fs.BoolVar(&allowNegative, "allow-negative", false, "accept negative amounts (refunds, credits); counts are never negative")
 	pos, err := parseArgsAnywhere(fs, args)
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	}
 	opts := importer.Options{
 		Kind: kind, Preset: preset, Format: format, Map: maps.m, Business: b, Location: loc,
-		DateOrder: order, Currency: cur, DryRun: dryRun,
+		DateOrder: order, Currency: cur, DryRun: dryRun, AllowNegative: allowNegative,
 	}
 	if err := importer.Check(path, opts); err != nil {
 		return err // before the store is opened (and perhaps created)
