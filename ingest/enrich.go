@@ -93,8 +93,8 @@ func (in *Ingester) enrich(m *segment.Message, source string, recv time.Time, re
 		name = m.Name
 	}
 	var revenue, currency any
-	if r, ok := number(pp.Revenue); ok && m.Type == segment.Track {
-		revenue = r
+	if r, ok, err := segment.Revenue(pp.Revenue); ok && err == nil && m.Type == segment.Track {
+		revenue = float64(int64(r*1e4)) / 1e4
 		currency = "USD" // the spec's default
 		if c := strings.ToUpper(strings.TrimSpace(pp.Currency)); bowtie.IsCurrency(c) {
 			currency = c

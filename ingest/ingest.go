@@ -255,17 +255,26 @@ func (in *Ingester) Source(key string) (string, bool) {
 // Metrics returns the ingester's metrics.
 func (in *Ingester) Metrics() *Metrics { return in.m }
 
-// Submit enriches msgs (already validated by package segment), queues them
-// and waits until the transaction that holds them has committed; then it
-// returns nil and the caller may acknowledge. receivedAt is when the
-// request arrived, size its body length (it counts against the queue
-// bound), remoteIP the sender's address (used when a message has no
-// context.ip). Errors: EOVERLOADED when the queue is full, EUNAVAILABLE
-// after Close, ctx's error if the caller gives up before the commit (the
-// messages may still be stored: a retry is deduplicated), or the store's.
+// Submit enriches msgs (already validated by package segment, best by
+// segment.DecodeAt with the same receivedAt), queues them and waits until
+// the transaction that holds them has committed; then it returns nil and
+// the caller may acknowledge. receivedAt is when the request arrived, size
+// its body length (it counts against the queue bound), remoteIP the
+// sender's address (used when a message has no context.ip). Errors:
+// EINVALID, storing nothing, when a message's event time is outside the
+// window segment accepts at receivedAt (Message.CheckTime); EOVERLOADED
+// when the queue is full, EUNAVAILABLE after Close, ctx's error if the
+// caller gives up before the commit (the messages may still be stored: a
+// retry is deduplicated), or the store's.
 func (in *Ingester) Submit(ctx context.Context, source string, msgs []segment.Message, receivedAt time.Time, size int, remoteIP string) error {
 	if len(msgs) == 0 {
 		return nil
+	}
+	for i := range msgs {
+		if field, reason := msgs[i].CheckTime(receivedAt); reason != "" {
+			in.m.Reject(bowtie.EINVALID, len(msgs))
+			return bowtie.Errorf(bowtie.EINVALID, "message %d: %s: %s; nothing from this request was stored", i, field, reason)
+		}
 	}
 	req := &request{msgs: make([]*enriched, len(msgs)), bytes: int64(size), done: make(chan error, 1)}
 	for i := range msgs {

@@ -77,6 +77,8 @@ type Message struct {
 	// WriteKey is the key analytics.js puts in the body when it sends no
 	// Authorization header.
 	WriteKey string `json:"writeKey,omitempty"`
+
+	tsField string // the field Timestamp came from: "timestamp" or "originalTimestamp"
 }
 
 // Context is the part of a message's context bowtie reads. Traits holds
@@ -153,17 +155,27 @@ func (r *Request) TooLarge() bool {
 	return false
 }
 
-// Decode decodes the body of a call to /v1/<typ>: typ is a message type,
-// or "batch" for /v1/batch. It never fails: what is wrong is listed in the
-// returned Request's Problems, each bad message once per reason, up to 100.
+// Decode is DecodeAt with the request received now.
 func Decode(typ string, body []byte) *Request {
+	return DecodeAt(typ, body, time.Now())
+}
+
+// DecodeAt decodes the body of a call to /v1/<typ> received at receivedAt:
+// typ is a message type, or "batch" for /v1/batch. It never fails: what is
+// wrong is listed in the returned Request's Problems, each bad message
+// once per reason, up to 100. Besides the spec's required fields it
+// refuses values bowtie cannot store faithfully (checkValues), a revenue
+// that is not a finite number within ±MaxRevenue or comes with an unknown
+// currency, and event times outside [MinEventTime,
+// receivedAt+MaxFutureSkew] (Message.CheckTime).
+func DecodeAt(typ string, body []byte, receivedAt time.Time) *Request {
 	r := &Request{}
 	if len(body) > MaxBatchBytes {
 		r.problem(-1, "", fmt.Sprintf("the request is %d bytes; the limit is %d (500 KB): send smaller batches", len(body), MaxBatchBytes), true)
 		return r
 	}
 	if typ == "batch" {
-		decodeBatch(r, body)
+		decodeBatch(r, body, receivedAt)
 		return r
 	}
 	if !IsType(typ) {
@@ -186,11 +198,11 @@ func Decode(typ string, body []byte) *Request {
 		r.problem(0, "type", fmt.Sprintf("%q sent to /v1/%s", m.Type, typ), false)
 		return r
 	}
-	r.add(0, m)
+	r.add(0, m, body, receivedAt)
 	return r
 }
 
-func decodeBatch(r *Request, body []byte) {
+func decodeBatch(r *Request, body []byte, receivedAt time.Time) {
 	env, err := splitEnvelope(body)
 	if err != nil {
 		r.problem(-1, "", "malformed JSON: "+err.Error(), false)
@@ -232,12 +244,12 @@ func decodeBatch(r *Request, body []byte) {
 			r.problem(i, "type", fmt.Sprintf("unknown type %q (use track, identify, page, screen, group or alias)", m.Type), false)
 			continue
 		}
-		r.add(i, m)
+		r.add(i, m, raw, receivedAt)
 	}
 }
 
-// add validates m and appends it to r.
-func (r *Request) add(i int, m Message) {
+// add validates m, decoded from raw, and appends it to r.
+func (r *Request) add(i int, m Message, raw []byte, receivedAt time.Time) {
 	n := len(r.Problems)
 	if m.UserID == "" && m.AnonymousID == "" {
 		r.problem(i, "userId", "missing: a message needs userId or anonymousId", false)
@@ -267,6 +279,22 @@ func (r *Request) add(i int, m Message) {
 	}
 	if len(m.MessageID) > 200 {
 		r.problem(i, "messageId", "longer than 200 characters", false)
+	}
+	if field, reason := checkValues(raw); reason != "" {
+		r.problem(i, field, reason, false)
+	} else if len(r.Problems) == n {
+		// The value checks read the properties and traits as objects.
+		if field, reason := m.CheckTime(receivedAt); reason != "" {
+			r.problem(i, field, reason, false)
+		}
+		if m.Type == Track {
+			if field, reason := checkRevenue(m.Properties); reason != "" {
+				r.problem(i, field, reason, false)
+			}
+		}
+		if field, reason := checkCreatedAt(&m, receivedAt); reason != "" {
+			r.problem(i, field, reason, false)
+		}
 	}
 	if len(r.Problems) == n {
 		r.Messages = append(r.Messages, m)
@@ -335,8 +363,10 @@ func decodeMessage(raw []byte, m *Message) error {
 		PreviousID: string(w.PreviousID), Timestamp: w.Timestamp.t, SentAt: w.SentAt.t,
 		Properties: w.Properties, Traits: w.Traits, WriteKey: w.WriteKey,
 	}
-	if m.Timestamp.IsZero() {
-		m.Timestamp = w.OriginalTimestamp.t
+	if !m.Timestamp.IsZero() {
+		m.tsField = "timestamp"
+	} else if m.Timestamp = w.OriginalTimestamp.t; !m.Timestamp.IsZero() {
+		m.tsField = "originalTimestamp"
 	}
 	if c := w.Context; c != nil {
 		m.Context = Context{IP: c.IP, UserAgent: c.UserAgent, Page: c.Page, Campaign: c.Campaign,

@@ -118,6 +118,14 @@ func FuzzDecode(f *testing.F) {
 		strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000)} {
 		f.Add("track", []byte(s))
 	}
+	for _, v := range badValues {
+		f.Add("track", []byte(v.body))
+		f.Add("batch", []byte(`{"batch":[`+strings.Replace(v.body, `{`, `{"type":"track",`, 1)+`]}`))
+	}
+	for _, v := range goodValues {
+		f.Add("track", []byte(v))
+	}
+	f.Add("batch", []byte(`{"sentAt":"1970-01-01T00:00:00Z","batch":[{"type":"track","userId":"u","event":"e","timestamp":"9999-12-31T23:59:59Z"}]}`))
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
 		// The hand-written validator and message decoder agree with
 		// encoding/json.
@@ -131,7 +139,8 @@ func FuzzDecode(f *testing.F) {
 				checkFast(t, m)
 			}
 		}
-		r := Decode(typ, body)
+		recv := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+		r := DecodeAt(typ, body, recv)
 		if typ == "batch" && len(r.Problems) == 0 {
 			// The hand-written envelope splitter agrees with encoding/json.
 			if !json.Valid(body) {
@@ -149,7 +158,15 @@ func FuzzDecode(f *testing.F) {
 			if !IsType(m.Type) || (m.UserID == "" && m.AnonymousID == "") {
 				t.Fatalf("accepted an invalid message %+v", m)
 			}
-			_ = m.EventTime(time.Now())
+			// Accepted times are in the window; values are storable.
+			if field, reason := m.CheckTime(recv); reason != "" {
+				t.Fatalf("accepted %+v: %s: %s", m, field, reason)
+			}
+			for _, raw := range []json.RawMessage{m.Properties, m.Traits, m.Context.Traits} {
+				if field, reason := checkValues(raw); reason != "" {
+					t.Fatalf("accepted %s: %s: %s", raw, field, reason)
+				}
+			}
 		}
 	})
 }
