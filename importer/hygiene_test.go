@@ -274,3 +274,11 @@ func TestImport_HugeCell(t *testing.T) {
 		}
 	}
 }
+
+func TestImport_DuplicateColumn(t *testing.T) {
+	got, _ := importText(t, "spend", "s.csv", "date,source,Cost,currency,cost \n2024-03-01,google,1,EUR,2\n", Options{})
+	wantErrors(t, got, `:1: header: columns 3 and 5 are both "cost": which one holds cost? Remove or rename the other`)
+	// A column no input reads may repeat.
+	got, _ = importText(t, "spend", "s.csv", "date,source,cost,currency,note,note\n2024-03-01,google,1,EUR,a,b\n", Options{})
+	wantErrors(t, got)
+}

@@ -458,6 +458,17 @@ func (r *run) open() error {
 			missing = append(missing, c.display())
 		}
 	}
+	for _, c := range r.inputs {
+		if c.idx < 0 {
+			continue
+		}
+		for j, h := range header {
+			if j != c.idx && normHeader(h) == normHeader(c.header) {
+				return &Errors{Total: 1, List: []RowError{{File: r.file, Line: src.headerLine(), Field: "header",
+					Reason: fmt.Sprintf("columns %d and %d are both %q: which one holds %s? Remove or rename the other", c.idx+1, j+1, strings.TrimSpace(h), c.in.Name)}}}
+			}
+		}
+	}
 	if len(missing) > 0 {
 		noun, hint := "column", "; if it is there under another name, map it with --map field=column"
 		if len(missing) > 1 {
