@@ -282,3 +282,15 @@ func TestImport_DuplicateColumn(t *testing.T) {
 	got, _ = importText(t, "spend", "s.csv", "date,source,cost,currency,note,note\n2024-03-01,google,1,EUR,a,b\n", Options{})
 	wantErrors(t, got)
 }
+
+func TestImport_EmptyFiles(t *testing.T) {
+	for _, body := range []string{"", "\n  \n"} {
+		got, _ := importText(t, "spend", "s.jsonl", body, Options{})
+		wantErrors(t, got, `:1: record: the file is empty: no JSON object in it`)
+		got, _ = importText(t, "spend", "s.csv", body, Options{})
+		wantErrors(t, got, `:1: header: the file is empty`)
+	}
+	// A header and no records is an export of nothing: 0 rows.
+	got, _ := importText(t, "spend", "s.csv", "date,source,cost,currency\r\n", Options{})
+	wantErrors(t, got)
+}

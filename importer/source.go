@@ -422,6 +422,7 @@ type jsonlSource struct {
 	closer io.Closer
 	line   int
 	buf    []byte // the line being read, reused
+	seen   bool   // a line that is not blank was read
 }
 
 // readLine reads the next line, at most MaxRecordBytes of it: a longer
@@ -448,17 +449,18 @@ func (s *jsonlSource) next() (*record, error) {
 	for {
 		b, err := s.readLine()
 		if len(b) == 0 && err != nil {
-			return nil, err
+			return nil, s.end(err)
 		}
 		s.line++
 		last := err == io.EOF
 		text := bytes.TrimSpace(b)
 		if len(text) == 0 {
 			if last {
-				return nil, io.EOF
+				return nil, s.end(io.EOF)
 			}
 			continue
 		}
+		s.seen = true
 		rec := &record{line: s.line, raw: string(text)}
 		if !utf8.Valid(text) {
 			rec.err = &RowError{File: s.file, Line: s.line, Field: "record", Reason: encodingReason(s.file, string(text), 0)}
@@ -500,6 +502,16 @@ func (s *jsonlSource) next() (*record, error) {
 		rec.obj = lowerKeys(obj)
 		return rec, nil
 	}
+}
+
+// end returns err, the reason reading stopped, unless it is the end of a
+// file without any record: an empty file is an error (a failed export),
+// as it is for CSV.
+func (s *jsonlSource) end(err error) error {
+	if err == io.EOF && !s.seen {
+		return &RowError{File: s.file, Line: 1, Field: "record", Reason: "the file is empty: no JSON object in it"}
+	}
+	return err
 }
 
 // lowerKeys returns obj with its keys normalised as headers are, nested
