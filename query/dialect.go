@@ -1,6 +1,3 @@
-// Package query holds the analyses. Each analysis builds its SQL through a
-// Dialect, so the same analysis runs on DuckDB and (later) ClickHouse, and
-// passes user values only as parameters.
 package query
 
 import "fmt"

@@ -20,3 +20,9 @@ func SetFastFunnel(on bool) int64 {
 	fastFunnelOff.Store(!on)
 	return fastFunnelRuns.Load()
 }
+
+// StringLiteral exposes the package's one string-literal builder.
+var StringLiteral = stringLiteral
+
+// Ident exposes the package's allow-list check for identifiers.
+var Ident = ident

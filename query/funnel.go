@@ -84,9 +84,15 @@ func RunEventFunnel(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 		if m.Event == "" {
 			return bowtie.Errorf(bowtie.EINVALID, "%s: the event name is empty", what)
 		}
-		for k := range m.Where {
+		if err := checkText(what, m.Event); err != nil {
+			return err
+		}
+		for k, v := range m.Where {
 			if !propertyKey.MatchString(k) {
 				return bowtie.Errorf(bowtie.EINVALID, "%s: property %q must be a top-level key of letters, digits and _", what, k)
+			}
+			if err := checkText(what+": property "+k, v); err != nil {
+				return err
 			}
 		}
 		return nil

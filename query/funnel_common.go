@@ -246,23 +246,18 @@ func resolveBreakdown(entity, by, key string) (breakdown, error) {
 			}, nil
 		}
 	}
-	table, col, ok := strings.Cut(by, ".")
-	if ok {
-		for _, c := range BreakdownColumns[table] {
-			if c != col {
-				continue
-			}
-			expr := "coalesce(CAST(bc." + c + " AS VARCHAR), '(not set)')"
-			switch {
-			case table == entity:
-				return breakdown{joins: " LEFT JOIN " + tableOf(table) + " bc ON bc." + table + "_id = " + key, expr: expr}, nil
-			case table == "account" && entity == "person":
-				return breakdown{joins: " LEFT JOIN people bcp ON bcp.person_id = " + key + " LEFT JOIN accounts bc ON bc.account_id = bcp.account_id", expr: expr}, nil
-			case entity == "deal":
-				return breakdown{joins: " LEFT JOIN deals bcd ON bcd.deal_id = " + key + " LEFT JOIN " + tableOf(table) + " bc ON bc." + table + "_id = bcd." + table + "_id", expr: expr}, nil
-			}
-			return breakdown{}, bowtie.Errorf(bowtie.EINVALID, "by: %s cannot break down %s units", by, entity)
+	table, col, _ := strings.Cut(by, ".")
+	if c, ok := ident(col, BreakdownColumns[table]); ok {
+		expr := "coalesce(CAST(bc." + c + " AS VARCHAR), '(not set)')"
+		switch {
+		case table == entity:
+			return breakdown{joins: " LEFT JOIN " + tableOf(table) + " bc ON bc." + table + "_id = " + key, expr: expr}, nil
+		case table == "account" && entity == "person":
+			return breakdown{joins: " LEFT JOIN people bcp ON bcp.person_id = " + key + " LEFT JOIN accounts bc ON bc.account_id = bcp.account_id", expr: expr}, nil
+		case entity == "deal":
+			return breakdown{joins: " LEFT JOIN deals bcd ON bcd.deal_id = " + key + " LEFT JOIN " + tableOf(table) + " bc ON bc." + table + "_id = bcd." + table + "_id", expr: expr}, nil
 		}
+		return breakdown{}, bowtie.Errorf(bowtie.EINVALID, "by: %s cannot break down %s units", by, entity)
 	}
 	return breakdown{}, bowtie.Errorf(bowtie.EINVALID, "by: unknown breakdown %q (use channel, source, campaign, person.COLUMN or account.COLUMN with COLUMN one of: person %s; account %s)",
 		by, strings.Join(BreakdownColumns["person"], ", "), strings.Join(BreakdownColumns["account"], ", "))

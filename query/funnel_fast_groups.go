@@ -98,8 +98,12 @@ func loadGroups(ctx context.Context, db *sql.DB, by string, bufs *fastBuffers) (
 	if col, ok := visitorTouch[by]; ok {
 		// The SQL path: coalesce(person's touch, visitor's, none), the
 		// person's never found for an anonymous id.
+		none, err := stringLiteral("by", def.String)
+		if err != nil {
+			return nil, err
+		}
 		if g.visitors, err = loadGroupList(ctx, db, "-- query.RunEventFunnel (per-person pass: breakdown of visitors)\n"+
-			"SELECT anonymous_id, coalesce(arg_min("+col+", ts), "+sqlLiteral(def.String)+") FROM events WHERE person_id IS NULL AND anonymous_id IS NOT NULL GROUP BY 1",
+			"SELECT anonymous_id, coalesce(arg_min("+col+", ts), "+none+") FROM events WHERE person_id IS NULL AND anonymous_id IS NOT NULL GROUP BY 1",
 			'a', intern, bufs); err != nil {
 			return nil, err
 		}

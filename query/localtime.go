@@ -44,7 +44,7 @@ func localTime(d Dialect, ts string, loc *time.Location, from, to time.Time) str
 	var b strings.Builder
 	b.WriteString("CASE")
 	for _, s := range spans[:len(spans)-1] {
-		fmt.Fprintf(&b, " WHEN %s < TIMESTAMP '%s' THEN %d", ts, s.end.UTC().Format("2006-01-02 15:04:05"), s.offset)
+		fmt.Fprintf(&b, " WHEN %s < %s THEN %d", ts, timestampLiteral(s.end), s.offset)
 	}
 	fmt.Fprintf(&b, " ELSE %d END", spans[len(spans)-1].offset)
 	return d.AddSeconds(ts, b.String())

@@ -107,6 +107,11 @@ func RunRetention(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 	if (req.CohortEvent == "") == (req.CohortStage == "") {
 		return nil, bowtie.Errorf(bowtie.EINVALID, "give exactly one of a cohort event or a cohort stage")
 	}
+	for _, f := range [...][2]string{{"cohort_event", req.CohortEvent}, {"cohort_stage", req.CohortStage}, {"return", req.ReturnEvent}} {
+		if err := checkText(f[0], f[1]); err != nil {
+			return nil, err
+		}
+	}
 	if req.Grain == "" {
 		req.Grain = "day"
 	}
@@ -337,13 +342,25 @@ func buildRetentionSQL(d Dialect, biz *bowtie.Business, req RetentionRequest, by
 	lo, hi := start.AddDate(0, 0, -1), req.AsOf.AddDate(0, 0, 1)
 	var first string
 	if req.CohortEvent != "" {
-		first = "SELECT person_id AS id, min(ts) AS t0 FROM events WHERE person_id IS NOT NULL AND name = " + sqlLiteral(req.CohortEvent) + " GROUP BY 1"
+		lit, err := stringLiteral("cohort_event", req.CohortEvent)
+		if err != nil {
+			return "", nil, err
+		}
+		first = "SELECT person_id AS id, min(ts) AS t0 FROM events WHERE person_id IS NOT NULL AND name = " + lit + " GROUP BY 1"
 	} else {
-		first = "SELECT entity_id AS id, min(ts) AS t0 FROM stage_changes WHERE entity_type = 'person' AND stage = " + sqlLiteral(req.CohortStage) + " GROUP BY 1"
+		lit, err := stringLiteral("cohort_stage", req.CohortStage)
+		if err != nil {
+			return "", nil, err
+		}
+		first = "SELECT entity_id AS id, min(ts) AS t0 FROM stage_changes WHERE entity_type = 'person' AND stage = " + lit + " GROUP BY 1"
 	}
 	ret := "e.type IN ('track', 'page', 'screen')"
 	if req.ReturnEvent != "" {
-		ret = "e.name = " + sqlLiteral(req.ReturnEvent)
+		lit, err := stringLiteral("return", req.ReturnEvent)
+		if err != nil {
+			return "", nil, err
+		}
+		ret = "e.name = " + lit
 	}
 	// lastOf returns, for a grain, the member's last interval wholly before
 	// AsOf and the expression of its cohort bucket.

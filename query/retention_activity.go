@@ -74,6 +74,9 @@ func RunActivity(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	if _, ok := grainInterval[req.Grain]; !ok {
 		return nil, bowtie.Errorf(bowtie.EINVALID, "grain: %q must be day, week or month", req.Grain)
 	}
+	if err := checkText("event", req.Event); err != nil {
+		return nil, err
+	}
 	start, end, err := localBounds(biz, req.From, req.To)
 	if err != nil {
 		return nil, err
