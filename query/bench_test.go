@@ -76,7 +76,7 @@ func BenchmarkReport(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range sizes {
 		s := benchStore(b, "b2c", n)
-		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz)
+		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz, time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -152,7 +152,7 @@ func BenchmarkEventFunnel(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range benchSizes([]int{1_000_000}) {
 		s := benchStore(b, "b2c", n)
-		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz)
+		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz, time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -244,7 +244,7 @@ func BenchmarkRetention(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range benchSizes([]int{1_000_000}) {
 		s := benchStore(b, "b2c", n)
-		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz)
+		first, last, _, err := query.DataRange(ctx, s.DB(), query.DuckDB{}, biz, time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}

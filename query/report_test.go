@@ -225,13 +225,13 @@ func TestReport_WriteCSV(t *testing.T) {
 func TestDataRange(t *testing.T) {
 	s := openWith(t, "report_small.sql")
 	biz := business(t, "preset: b2b\ncurrency: EUR\ntime_zone: UTC\n")
-	first, last, ok, err := query.DataRange(context.Background(), s.DB(), query.DuckDB{}, biz)
+	first, last, ok, err := query.DataRange(context.Background(), s.DB(), query.DuckDB{}, biz, date("2024-06-01"))
 	if err != nil || !ok || first != date("2023-12-31") || last != date("2024-03-01") {
 		t.Fatalf("got %v %v %v %v", first, last, ok, err)
 	}
 	empty, _ := duckdb.Open(":memory:")
 	defer empty.Close()
-	if _, _, ok, err := query.DataRange(context.Background(), empty.DB(), query.DuckDB{}, biz); ok || err != nil {
+	if _, _, ok, err := query.DataRange(context.Background(), empty.DB(), query.DuckDB{}, biz, date("2024-06-01")); ok || err != nil {
 		t.Fatalf("empty store: ok=%v err=%v", ok, err)
 	}
 }

@@ -136,7 +136,7 @@ func RunRetention(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 		return nil, err
 	}
 	if req.AsOf.IsZero() {
-		last, err := LastDataDate(ctx, db, d, biz)
+		last, err := LastDataDate(ctx, db, d, biz, time.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -259,7 +259,7 @@ func (s *Server) dataRange(ctx context.Context, ws *Workspace) (*DateRange, erro
 	if ok && time.Since(c.at) < rangeTTL {
 		return c.r, nil
 	}
-	first, last, ok, err := query.DataRange(ctx, ws.DB, ws.Dialect, ws.Business)
+	first, last, ok, err := query.DataRange(ctx, ws.DB, ws.Dialect, ws.Business, s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func (s *Server) handleCollect(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	req := segment.Decode(typ, body)
+	req := segment.DecodeAt(typ, body, recv)
 	n := max(len(req.Messages)+len(req.Problems), 1)
 	s.metrics.Received(n)
 

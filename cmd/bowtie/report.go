@@ -74,7 +74,7 @@ func reportRange(ctx context.Context, st bowtie.Store, biz *bowtie.Business, fro
 			return
 		}
 	} else {
-		last, lerr := query.LastDataDate(ctx, st.DB(), query.DuckDB{}, biz)
+		last, lerr := query.LastDataDate(ctx, st.DB(), query.DuckDB{}, biz, time.Now())
 		if lerr != nil {
 			return from, to, lerr
 		}
