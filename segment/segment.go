@@ -6,7 +6,12 @@
 // Decoding is lenient where real SDKs differ (ids sent as numbers,
 // originalTimestamp instead of timestamp, page fields in properties) and
 // strict where the spec is: a message without its required fields is
-// rejected with a Problem naming the message and the field.
+// rejected with a Problem naming the message and the field. So is a value
+// bowtie cannot store faithfully: an event time outside [MinEventTime,
+// receivedAt+MaxFutureSkew] after the skew correction, a revenue that is
+// not a finite number within ±MaxRevenue, a number beyond float64, text
+// with NUL, invalid UTF-8 or an unpaired surrogate (check.go,
+// docs/ingest.md "Times and values").
 package segment
 
 import (
