@@ -737,12 +737,16 @@ func secondsDays(a, b int64) float64 {
 }
 
 // quantilesOf computes Quantiles in Go as quantileSQL does in SQL
-// (quantile_cont's interpolation, the mean, the DurationEdges buckets).
+// (quantile_cont's interpolation, the mean, the DurationEdges buckets) of
+// durations in days that are whole seconds.
 func quantilesOf(xs []float64) Quantiles {
 	counts := make([]int64, len(DurationEdges))
-	var sum float64
+	// The mean adds whole seconds as integers (every x is secondsDays of
+	// whole seconds), so that it does not depend on the order of xs, which
+	// follows the units' hash order and so changes between processes.
+	var secs int64
 	for _, x := range xs {
-		sum += x
+		secs += int64(math.Round(x * 86400))
 		i := len(DurationEdges) - 1
 		for i > 0 && x < DurationEdges[i] {
 			i--
@@ -774,7 +778,7 @@ func quantilesOf(xs []float64) Quantiles {
 		v := a + (pos-lo)*(b-a)
 		return &v
 	}
-	mean := sum / float64(len(s))
+	mean := float64(secs) / 86400 / float64(len(s))
 	q.Median, q.P75, q.P90, q.Mean = at(0.5), at(0.75), at(0.9), &mean
 	return q
 }

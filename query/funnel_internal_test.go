@@ -101,3 +101,24 @@ func TestSelectRank(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantilesOf_OrderIndependent checks that the per-person pass's
+// figures do not depend on the order of the values, which follows the
+// units' hash order and so changes from one process to the next.
+func TestQuantilesOf_OrderIndependent(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 2; n <= 2000; n *= 3 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = secondsDays(0, int64(r.IntN(90*86400))*1e6)
+		}
+		want := quantilesOf(slices.Clone(xs))
+		for range 20 {
+			r.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] })
+			got := quantilesOf(slices.Clone(xs))
+			if *got.Mean != *want.Mean || *got.Median != *want.Median || *got.P90 != *want.P90 {
+				t.Fatalf("n=%d: mean %v median %v p90 %v after a shuffle, %v %v %v before", n, *got.Mean, *got.Median, *got.P90, *want.Mean, *want.Median, *want.P90)
+			}
+		}
+	}
+}
