@@ -17,6 +17,7 @@ package segment
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -175,6 +176,9 @@ func Decode(typ string, body []byte) *Request {
 // receivedAt+MaxFutureSkew] (Message.CheckTime).
 func DecodeAt(typ string, body []byte, receivedAt time.Time) *Request {
 	r := &Request{}
+	// A UTF-8 byte-order mark (some HTTP clients write one) is not JSON:
+	// RFC 8259 §8.1 lets a parser ignore it, and bowtie does.
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	if len(body) > MaxBatchBytes {
 		r.problem(-1, "", fmt.Sprintf("the request is %d bytes; the limit is %d (500 KB): send smaller batches", len(body), MaxBatchBytes), true)
 		return r
@@ -431,12 +435,19 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
+		t, err := time.Parse(l, s)
+		if err == nil {
 			if t.Year() < 1970 || t.Year() > 9999 {
 				return fmt.Errorf("time %q is out of range", s)
 			}
 			f.t = t.UTC()
 			return nil
+		}
+		// The layout fits but a field does not exist (February 31,
+		// hour 25): say which, not "not ISO 8601".
+		var pe *time.ParseError
+		if errors.As(err, &pe) && strings.Contains(pe.Message, "out of range") {
+			return fmt.Errorf("time %q does not exist%s", s, pe.Message)
 		}
 	}
 	return fmt.Errorf("time %q is not ISO 8601 (e.g. 2024-05-01T12:00:00.000Z)", s)

@@ -189,3 +189,34 @@ func checkFast(t *testing.T, raw []byte) {
 		t.Fatalf("decodeFast and encoding/json differ on %q:\n%+v\n%+v", raw, fast, slow)
 	}
 }
+
+// TestDecode_Lenient pins what the collection API accepts that a strict
+// reader might not: a UTF-8 byte-order mark before the JSON, a key given
+// twice (the last wins, as in JavaScript's JSON.parse, in both decoders),
+// a number where an id or name is expected (its decimal text). And an
+// impossible date is named as such, not as a format error.
+func TestDecode_Lenient(t *testing.T) {
+	recv := time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct{ name, typ, body, event string }{
+		{"BOM", "track", "\xef\xbb\xbf" + `{"userId":"u","event":"Signed Up"}`, "Signed Up"},
+		{"BOMBatch", "batch", "\xef\xbb\xbf" + `{"batch":[{"type":"track","userId":"u","event":"Signed Up"}]}`, "Signed Up"},
+		{"DuplicateKey", "track", `{"userId":"u","event":"First","event":"Last"}`, "Last"},
+		{"NumberName", "track", `{"userId":"u","event":5}`, "5"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := DecodeAt(tt.typ, []byte(tt.body), recv)
+			if len(r.Problems) > 0 || len(r.Messages) != 1 {
+				t.Fatalf("problems %v, %d messages", r.Problems, len(r.Messages))
+			}
+			if got := r.Messages[0].Event; got != tt.event {
+				t.Errorf("event %q, want %q", got, tt.event)
+			}
+		})
+	}
+	checkFast(t, []byte(`{"userId":"u","event":"First","event":"Last"}`))
+
+	r := DecodeAt("track", []byte(`{"userId":"u","event":"e","timestamp":"2024-02-31T10:00:00Z"}`), recv)
+	if len(r.Problems) != 1 || !strings.Contains(r.Problems[0].Reason, `"2024-02-31T10:00:00Z" does not exist: day out of range`) {
+		t.Errorf("February 31: %v", r.Problems)
+	}
+}
