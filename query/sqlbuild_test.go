@@ -51,7 +51,8 @@ func TestStringLiteral(t *testing.T) {
 // TestHostileNames runs retention and the event funnel (per-person pass
 // and SQL) on events whose names are hostile strings: each name matches
 // exactly its own events, and a name with a NUL byte or invalid UTF-8 is
-// refused with EINVALID naming the field.
+// refused with EINVALID naming the field, there and in the analyses that
+// send names as parameters (stage funnel, sales, activity).
 func TestHostileNames(t *testing.T) {
 	s := openWith(t, "")
 	ctx := context.Background()
@@ -119,6 +120,18 @@ func TestHostileNames(t *testing.T) {
 			}
 		}
 		query.SetFastFunnel(true)
+		if _, err := query.RunStageFunnel(ctx, s.DB(), query.DuckDB{}, biz, query.StageFunnelRequest{Stages: []string{"lead", b},
+			From: date("2024-03-01"), To: date("2024-03-01")}); bowtie.ErrorCode(err) != bowtie.EINVALID || !strings.Contains(err.Error(), "stages") {
+			t.Errorf("stage funnel %q: %v; want EINVALID naming stages", b, err)
+		}
+		if _, err := query.RunSales(ctx, s.DB(), query.DuckDB{}, biz, query.SalesRequest{Pipeline: b,
+			From: date("2024-03-01"), To: date("2024-03-01")}); bowtie.ErrorCode(err) != bowtie.EINVALID || !strings.Contains(err.Error(), "pipeline") {
+			t.Errorf("sales %q: %v; want EINVALID naming pipeline", b, err)
+		}
+		if _, err := query.RunActivity(ctx, s.DB(), query.DuckDB{}, biz, query.ActivityRequest{Event: b,
+			From: date("2024-03-01"), To: date("2024-03-01")}); bowtie.ErrorCode(err) != bowtie.EINVALID || !strings.Contains(err.Error(), "event") {
+			t.Errorf("activity %q: %v; want EINVALID naming event", b, err)
+		}
 	}
 }
 

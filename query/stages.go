@@ -72,6 +72,9 @@ func RunStageFunnel(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 		if s == "" || slices.Contains(req.Stages[:i], s) {
 			return nil, bowtie.Errorf(bowtie.EINVALID, "stages: %q is empty or repeated", s)
 		}
+		if err := checkText("stages", s); err != nil {
+			return nil, err
+		}
 	}
 	if req.Mode == "" {
 		req.Mode = "cohort"

@@ -89,6 +89,9 @@ type StageWinRate struct {
 // pipeline and sales velocity. Errors: *bowtie.Error with EINVALID for a
 // bad range or a deal currency without an exchange rate.
 func RunSales(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, req SalesRequest) (*Sales, error) {
+	if err := checkText("pipeline", req.Pipeline); err != nil {
+		return nil, err
+	}
 	start, end, err := localBounds(biz, req.From, req.To)
 	if err != nil {
 		return nil, err
