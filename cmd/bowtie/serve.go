@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,14 +56,14 @@ type workspace struct {
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := env.newFlagSet("serve", "serve [--addr HOST:PORT] [--token TOKEN] [--write-key NAME=KEY]... [--trust-proxy] [--db FILE] [--config FILE]")
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on")
-	token := fs.String("token", os.Getenv(tokenEnv), "read `token` required by the API and the dashboard (default $"+tokenEnv+"; empty: open)")
+	token := fs.String("token", os.Getenv(tokenEnv), "read `token` required by the API and the dashboard, at least 16 characters (default $"+tokenEnv+"; empty: open to this machine only)")
 	opts := serveOptions{}
 	fs.Func("write-key", "accept events from a source: `NAME=KEY` (repeatable; also $"+writeKeysEnv+", comma-separated)", func(v string) error {
 		k, err := parseWriteKey(v)
 		opts.keys = append(opts.keys, k)
 		return err
 	})
-	fs.BoolVar(&opts.trustProxy, "trust-proxy", false, "take the sender's IP from X-Forwarded-For (only behind a proxy that sets it)")
+	fs.BoolVar(&opts.trustProxy, "trust-proxy", false, "served through one TLS-terminating proxy: the sender's IP is the right-most X-Forwarded-For entry, the token cookie is Secure")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -203,6 +204,13 @@ func serveWorkspaces(ctx context.Context, env *Env, addr string, ws []workspace)
 func serve(ctx context.Context, env *Env, addr string, opts serveOptions, ws []workspace) (err error) {
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	token := opts.token
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return bowtie.Errorf(bowtie.EINVALID, "--addr %q: use HOST:PORT (127.0.0.1:8080)", addr)
+	}
+	if token == "" && !loopbackHost(host) {
+		return errNoToken(addr)
+	}
 	envKeys, err := envWriteKeys()
 	if err != nil {
 		return err
@@ -250,7 +258,8 @@ func serve(ctx context.Context, env *Env, addr string, opts serveOptions, ws []w
 	defer closeIngesters()
 
 	metrics := ingest.NewMetrics()
-	cfg := server.Config{ReadToken: token, Logger: log, QueryTimeout: queryTimeout, IngestMetrics: metrics, TrustProxy: opts.trustProxy}
+	cfg := server.Config{ReadToken: token, Logger: log, QueryTimeout: queryTimeout, IngestMetrics: metrics, TrustProxy: opts.trustProxy,
+		AllowedHosts: []string{host}}
 	for i, w := range ws {
 		st, err := duckdb.Open(w.Path)
 		if err != nil {
@@ -300,7 +309,11 @@ func serve(ctx context.Context, env *Env, addr string, opts serveOptions, ws []w
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if token == "" && !isLoopback(l.Addr()) {
-		fmt.Fprintf(env.Stderr, "bowtie: warning: serving %s without a read token: anyone who reaches it can read the reports (set --token or $%s)\n", l.Addr(), tokenEnv)
+		l.Close()
+		return errNoToken(addr)
+	}
+	if token == "" && opts.trustProxy {
+		fmt.Fprintf(env.Stderr, "bowtie: warning: no read token: the API and the dashboard answer only requests for localhost and %s, not for the name a proxy forwards (set --token or $%s)\n", host, tokenEnv)
 	}
 	fmt.Fprintf(env.Stderr, "bowtie: dashboard at http://%s/\n", l.Addr())
 	if token != "" {
@@ -326,6 +339,23 @@ func serve(ctx context.Context, env *Env, addr string, opts serveOptions, ws []w
 	closeIngesters()
 	fmt.Fprintln(env.Stderr, "bowtie: server stopped")
 	return nil
+}
+
+// errNoToken refuses to serve addr, which other machines reach, without a
+// read token.
+func errNoToken(addr string) error {
+	return bowtie.Errorf(bowtie.EINVALID, "refusing to serve %s without a read token: other machines reach it and could read every report; "+
+		"set --token or $%s (at least %d characters, e.g. `openssl rand -hex 16`), or listen on 127.0.0.1", addr, tokenEnv, server.MinTokenLength)
+}
+
+// loopbackHost reports whether the host of a listen address is a loopback
+// name or address; "" (every interface) is not. Other names are checked
+// once listening (isLoopback).
+func loopbackHost(host string) bool {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().IsLoopback()
+	}
+	return host != ""
 }
 
 // isLoopback reports whether a listens on a loopback address only.

@@ -104,9 +104,12 @@ func get(t *testing.T, url, token string) (int, string) {
 	return res.StatusCode, string(body)
 }
 
+// testReadToken is a read token of the minimum length.
+const testReadToken = "t0ken-0123456789"
+
 func TestServe(t *testing.T) {
 	path := mustStoreFile(t, "acme.duckdb")
-	base, stop, stderr := startServe(t, "--db", path, "--addr", "127.0.0.1:0", "--token", "t0ken")
+	base, stop, stderr := startServe(t, "--db", path, "--addr", "127.0.0.1:0", "--token", testReadToken)
 
 	if code, _ := get(t, base+"/healthz", ""); code != 200 {
 		t.Errorf("healthz: %d", code)
@@ -114,11 +117,11 @@ func TestServe(t *testing.T) {
 	if code, _ := get(t, base+"/api/v1/workspaces", ""); code != 401 {
 		t.Errorf("workspaces without the token: %d, want 401", code)
 	}
-	code, body := get(t, base+"/api/v1/workspaces", "t0ken")
+	code, body := get(t, base+"/api/v1/workspaces", testReadToken)
 	if code != 200 || !strings.Contains(body, `"name":"acme"`) || !strings.Contains(body, `"data":{"from":"2025-01-10","to":"2025-02-10"}`) {
 		t.Errorf("workspaces: %d %s", code, body)
 	}
-	code, body = get(t, base+"/api/v1/report?by=channel", "t0ken")
+	code, body = get(t, base+"/api/v1/report?by=channel", testReadToken)
 	if code != 200 || !strings.Contains(body, `"cost":150`) {
 		t.Errorf("report: %d %s", code, body)
 	}
@@ -129,7 +132,7 @@ func TestServe(t *testing.T) {
 	if !strings.Contains(stderr.String(), "bowtie: server stopped") {
 		t.Errorf("no stop message:\n%s", stderr.String())
 	}
-	if strings.Contains(stderr.String(), "t0ken") {
+	if strings.Contains(stderr.String(), testReadToken) {
 		t.Errorf("the token leaked into the output:\n%s", stderr.String())
 	}
 	// The server closed the store: another open succeeds.
@@ -157,11 +160,22 @@ func TestServe_Errors(t *testing.T) {
 		{"ErrFlag", []string{"--port", "80"}, 2, "flag provided but not defined"},
 		{"ErrNoStore", []string{"--db", filepath.Join(t.TempDir(), "missing.duckdb")}, 1, "no store at"},
 		{"ErrAddrInUse", []string{"--db", path, "--addr", busy.Addr().String()}, 1, "already in use"},
+		{"ErrAddr", []string{"--db", path, "--addr", "8080"}, 2, "use HOST:PORT"},
+		// Other machines could read the reports: a token is required.
+		{"ErrAllInterfacesNoToken", []string{"--db", path, "--addr", "0.0.0.0:0"}, 2, "refusing to serve 0.0.0.0:0 without a read token"},
+		{"ErrAllInterfacesEmptyHostNoToken", []string{"--db", path, "--addr", ":0"}, 2, "without a read token"},
+		{"ErrAllInterfaces6NoToken", []string{"--db", path, "--addr", "[::]:0"}, 2, "without a read token"},
+		{"ErrShortToken", []string{"--db", path, "--addr", "0.0.0.0:0", "--token", "t0ken-012345678"}, 2, "the read token has 15 characters: use at least 16"},
+		{"ErrTokenCharacters", []string{"--db", path, "--addr", "127.0.0.1:0", "--token", "t0ken 0123456789"}, 2, "the read token holds ' '"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(tokenEnv, "")
 			var stderr lockedBuffer
 			env := &Env{Stdout: io.Discard, Stderr: &stderr, Config: DefaultConfig()}
-			if code := run(context.Background(), env, append([]string{"serve"}, tc.args...)); code != tc.code {
+			// A server that starts where it must not stops after a while and fails the test.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if code := run(ctx, env, append([]string{"serve"}, tc.args...)); code != tc.code {
 				t.Errorf("exit status %d, want %d:\n%s", code, tc.code, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), tc.want) {
@@ -211,4 +225,52 @@ func TestServeWorkspaces(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestServe_Host: a server without a token answers only requests for a
+// loopback name (a page whose name was rebound to 127.0.0.1 reads nothing);
+// one on every interface with a token answers any name that brings the
+// token.
+func TestServe_Host(t *testing.T) {
+	path := mustStoreFile(t, "acme.duckdb")
+	t.Setenv(tokenEnv, "")
+	base, stop, stderr := startServe(t, "--db", path, "--addr", "127.0.0.1:0")
+	port := strings.TrimPrefix(base, "http://127.0.0.1:")
+	for host, want := range map[string]int{"evil.example:" + port: 403, "localhost:" + port: 200, "127.0.0.1:" + port: 200, "[::1]:" + port: 200} {
+		if code, body := getHost(t, base+"/api/v1/workspaces", host, ""); code != want {
+			t.Errorf("Host %s: %d %s, want %d", host, code, body, want)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, stderr.String())
+	}
+
+	base, stop, stderr = startServe(t, "--db", path, "--addr", "0.0.0.0:0", "--token", testReadToken)
+	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
+	if code, body := getHost(t, base+"/api/v1/workspaces", "bowtie.example.com", testReadToken); code != 200 {
+		t.Errorf("with the token: %d %s", code, body)
+	}
+	if code, _ := getHost(t, base+"/api/v1/workspaces", "bowtie.example.com", ""); code != 401 {
+		t.Errorf("without the token: %d, want 401", code)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, stderr.String())
+	}
+}
+
+// getHost is get with the Host header set to host.
+func getHost(t *testing.T, url, host, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Host = host
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }
