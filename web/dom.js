@@ -7,3 +7,11 @@ export function el(tag, attrs = {}, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+
+/**
+ * html escapes text for an HTML string: ECharts' tooltip formatters return
+ * HTML, and names (steps from the URL, channels from the data) are text.
+ */
+export function html(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

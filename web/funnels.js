@@ -5,7 +5,7 @@
 import { getJSON, url } from './api.js';
 import { format, isNum, raw } from './format.js';
 import { range } from './dates.js';
-import { el } from './dom.js';
+import { el, html } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const BAR = '#635bff';
@@ -122,7 +122,7 @@ export function renderChart(container, steps, names, emptyText) {
     grid: { left: 4, right: 12, top: 64, bottom: 10, containLabel: true },
     tooltip: {
       trigger: 'axis', axisPointer: { type: 'shadow', shadowStyle: { color: 'rgba(99, 91, 255, 0.06)' } },
-      formatter: (ps) => `${ps[0].name}<br>${labelOf(ps[0].dataIndex).replaceAll('\n', '<br>')}`,
+      formatter: (ps) => [ps[0].name, ...labelOf(ps[0].dataIndex).split('\n')].map(html).join('<br>'),
       borderColor: '#e3e8ee', textStyle: { color: '#0a2540', fontSize: 13 },
     },
     xAxis: {

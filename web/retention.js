@@ -6,7 +6,7 @@
 import { getJSON, url } from './api.js';
 import { format, isNum, raw } from './format.js';
 import { range } from './dates.js';
-import { el } from './dom.js';
+import { el, html } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = ['#0a2540', '#635bff', '#0e9f6e', '#f5a623', '#e25950', '#00a3d9', '#8d6cab', '#697386'];
@@ -88,7 +88,8 @@ function renderHeatmap(container, rows, grain) {
     grid: { left: 12, right: 12, top: 28, bottom: 8, containLabel: true },
     tooltip: {
       position: 'top', borderColor: '#e3e8ee', textStyle: { color: '#0a2540', fontSize: 13 },
-      formatter: (p) => `Cohort ${rows[p.value[1]].cohort}, ${GRAIN[grain].toLowerCase()} ${p.value[0]}<br>${p.value[2]} % · ${format('count', p.value[3])} of ${format('count', p.value[4])}`,
+      formatter: (p) => html(`Cohort ${rows[p.value[1]].cohort}, ${GRAIN[grain].toLowerCase()} ${p.value[0]}`) + '<br>' +
+        html(`${p.value[2]} % · ${format('count', p.value[3])} of ${format('count', p.value[4])}`),
     },
     xAxis: {
       type: 'category', position: 'top', data: Array.from({ length: n }, (_, i) => String(i)),
