@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/segment"
@@ -69,6 +70,7 @@ func (in *Ingester) enrich(m *segment.Message, source string, recv time.Time, re
 		}
 		if ok {
 			q := parseQuery(rawQuery)
+			q.toText()
 			if camp == (segment.Campaign{}) {
 				camp = segment.Campaign{Source: q.utm[0], Medium: q.utm[1], Name: q.utm[2], Term: q.utm[3], Content: q.utm[4]}
 			}
@@ -173,6 +175,25 @@ func (in *Ingester) channel(t bowtie.Touch) string {
 	in.chCache[t] = c
 	in.chMu.Unlock()
 	return c
+}
+
+// toText makes the decoded parameters text the store takes: a %-escape
+// may decode to a byte that is not UTF-8 (a Latin-1 link: caf%E9), which
+// becomes U+FFFD, or to NUL, which is dropped.
+func (p *queryParams) toText() {
+	for i := range p.utm {
+		p.utm[i] = validText(p.utm[i])
+	}
+	for i := range p.click {
+		p.click[i] = validText(p.click[i])
+	}
+}
+
+func validText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
 // ip applies the IP policy to a sender address; an unparsable one is dropped.

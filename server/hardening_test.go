@@ -220,3 +220,27 @@ func TestServer_ParamHygiene(t *testing.T) {
 		t.Fatalf("a bad parameter reached the store:\n%s", logs.String())
 	}
 }
+
+// TestCollect_URLEscapes: a page URL whose campaign parameters or click id
+// decode to bytes that are not text (a Latin-1 link, caf%E9) is stored
+// with U+FFFD in their place, not refused with a 500 that the sender's
+// SDK would retry forever.
+func TestCollect_URLEscapes(t *testing.T) {
+	c := mustCollector(t, "b2c", nil)
+	for i, u := range []string{
+		"http://shop.example/?utm_source=news&utm_campaign=caf%E9",
+		"http://shop.example/?utm_source=a%00%ffb",
+		"http://shop.example/?gclid=G%ff1",
+	} {
+		body := `{"type":"track","event":"Viewed","anonymousId":"a` + string(rune('0'+i)) + `","context":{"page":{"url":"` + u + `"}}}`
+		if code, _, res := c.post(t, "/v1/track", testKey, []byte(body)); code != 200 {
+			t.Errorf("%s: %d %s", u, code, res)
+		}
+	}
+	if n := c.count(t, `SELECT count(*) FROM events WHERE utm_campaign = 'caf'||chr(65533) OR utm_source = 'a'||chr(65533)||'b'`); n != 2 {
+		t.Errorf("%d events with the replaced campaign parameters, want 2", n)
+	}
+	if n := c.count(t, `SELECT count(*) FROM events`); n != 3 {
+		t.Errorf("%d events stored, want 3", n)
+	}
+}
