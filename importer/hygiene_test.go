@@ -294,3 +294,13 @@ func TestImport_EmptyFiles(t *testing.T) {
 	got, _ := importText(t, "spend", "s.csv", "date,source,cost,currency\r\n", Options{})
 	wantErrors(t, got)
 }
+
+func TestImport_JSONLoneSurrogate(t *testing.T) {
+	got, _ := importText(t, "spend", "s.jsonl", `{"date":"2024-03-01","source":"g\ud83d\ude00","cost":1,"currency":"EUR"}`+"\n"+
+		`{"date":"2024-03-02","source":"g\\udc00","cost":1,"currency":"EUR"}`+"\n"+
+		`{"date":"2024-03-03","source":"g\udc00","cost":1,"currency":"EUR"}`+"\n"+
+		`{"date":"2024-03-04","source":"g\uD800x","cost":1,"currency":"EUR"}`+"\n", Options{})
+	wantErrors(t, got,
+		`:3: record: \udc00 at byte 33 is half of a UTF-16 surrogate pair: it is not a character (was the text cut, or not UTF-8 when it was written?)`,
+		`:4: record: \uD800 at byte 33 is half of a UTF-16 surrogate pair: it is not a character (was the text cut, or not UTF-8 when it was written?)`)
+}

@@ -467,6 +467,11 @@ func (s *jsonlSource) next() (*record, error) {
 			rec.err.Reason = strings.Replace(rec.err.Reason, " in column 1", "", 1)
 			return rec, nil
 		}
+		if i := loneSurrogate(text); i >= 0 {
+			rec.err = &RowError{File: s.file, Line: s.line, Field: "record", Reason: fmt.Sprintf(
+				"%s at byte %d is half of a UTF-16 surrogate pair: it is not a character (was the text cut, or not UTF-8 when it was written?)", text[i:i+6], i+1)}
+			return rec, nil
+		}
 		dec := json.NewDecoder(bytes.NewReader(text))
 		dec.UseNumber()
 		var obj map[string]any
@@ -502,6 +507,43 @@ func (s *jsonlSource) next() (*record, error) {
 		rec.obj = lowerKeys(obj)
 		return rec, nil
 	}
+}
+
+// loneSurrogate returns the offset of the first \uXXXX escape in a JSON
+// text that is half of a surrogate pair without its other half, or -1.
+// encoding/json turns such an escape into U+FFFD silently; it is the JSON
+// form of invalid UTF-8, and rejected like it.
+func loneSurrogate(text []byte) int {
+	if bytes.IndexByte(text, '\\') < 0 {
+		return -1
+	}
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(text) || text[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(text[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		switch {
+		case !ok:
+			i++ // an escape of one character (\\, \")
+		case r >= 0xd800 && r < 0xdc00: // high: a low one must follow
+			if lo, ok := hex4(i + 6); !ok || lo < 0xdc00 || lo > 0xdfff {
+				return i
+			}
+			i += 11
+		case r >= 0xdc00 && r <= 0xdfff: // low without a high one
+			return i
+		default:
+			i += 5
+		}
+	}
+	return -1
 }
 
 // end returns err, the reason reading stopped, unless it is the end of a
