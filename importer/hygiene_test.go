@@ -304,3 +304,12 @@ func TestImport_JSONLoneSurrogate(t *testing.T) {
 		`:3: record: \udc00 at byte 33 is half of a UTF-16 surrogate pair: it is not a character (was the text cut, or not UTF-8 when it was written?)`,
 		`:4: record: \uD800 at byte 33 is half of a UTF-16 surrogate pair: it is not a character (was the text cut, or not UTF-8 when it was written?)`)
 }
+
+func TestImport_LongValueErrorsAreShort(t *testing.T) {
+	long := strings.Repeat("9", 5000)
+	got, _ := importText(t, "deals", "d.csv", "deal_id,status,created_at,amount,currency\nd1,"+long+","+long+","+long+",EUR\n", Options{})
+	wantErrors(t, got,
+		`:2: created_at: "9999999999999999999999999999999999999999…" is 5000 bytes long: too long for a timestamp field`,
+		`:2: amount: "9999999999999999999999999999999999999999…" is 5000 bytes long: too long for a money field`,
+		`:2: status: "9999999999999999999999999999999999999999…" is not one of open, won, lost`)
+}

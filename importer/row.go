@@ -216,6 +216,11 @@ func (r *run) typed(o *Out) ([]any, []RowError) {
 			fail(f.Name, reason)
 			continue
 		}
+		if f.Type != bowtie.Text && f.Type != bowtie.JSON && len(s) > maxScalarBytes {
+			// Errors quote the value: not all of it.
+			fail(f.Name, fmt.Sprintf("%q is %d bytes long: too long for a %s field", abbreviate(s, 40), len(s), f.Type))
+			continue
+		}
 		var err error
 		switch f.Type {
 		case bowtie.Text:
@@ -342,7 +347,7 @@ func (r *run) typed(o *Out) ([]any, []RowError) {
 			norm = alias
 		}
 		if !contains(allowed, norm) {
-			fail(field, fmt.Sprintf("%q is not one of %s", s, strings.Join(allowed, ", ")))
+			fail(field, fmt.Sprintf("%q is not one of %s", abbreviate(s, 40), strings.Join(allowed, ", ")))
 			continue
 		}
 		row[i] = norm
@@ -392,6 +397,10 @@ func textProblem(f bowtie.Field, s string) string {
 	}
 	return ""
 }
+
+// maxScalarBytes is the longest a date, number, boolean or currency cell
+// may be: longer ones are errors without being parsed (and quoted whole).
+const maxScalarBytes = 256
 
 // isID reports whether a field holds an identifier: id, or a name ending
 // in _id, except click_id (a platform's click token).
