@@ -51,6 +51,11 @@ type Business struct {
 	// Ingest configures the collection API: write keys and what is kept
 	// of IP addresses and user agents.
 	Ingest IngestConfig `yaml:"ingest" json:"ingest"`
+	// Revenue holds the policies of MRR movements, churn and revenue
+	// retention.
+	Revenue RevenuePolicy `yaml:"revenue" json:"revenue"`
+	// LTV holds the settings of lifetime value and unit economics.
+	LTV LTVPolicy `yaml:"ltv" json:"ltv"`
 
 	loc   *time.Location
 	rules ChannelRules
@@ -74,6 +79,15 @@ func Preset(name string) (*Business, error) {
 }
 
 func preset(name string) *Business {
+	b := basePreset(name)
+	if b != nil {
+		b.Revenue = defaultRevenuePolicy(b.Preset)
+		b.LTV = defaultLTVPolicy(b.Preset)
+	}
+	return b
+}
+
+func basePreset(name string) *Business {
 	switch name {
 	case "b2b":
 		return &Business{
@@ -173,6 +187,12 @@ func (b *Business) init() error {
 		return Errorf(EINVALID, "cac_cost_types: the list is empty")
 	}
 	if err := b.Ingest.init(); err != nil {
+		return err
+	}
+	if err := b.Revenue.init(); err != nil {
+		return err
+	}
+	if err := b.LTV.init(); err != nil {
 		return err
 	}
 	rules := append(ChannelRules{}, b.Channels...)
