@@ -235,26 +235,9 @@ func TestImportCommand_Corpus(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			db := filepath.Join(dir, "bowtie.duckdb")
-			copyCorpusStore(t, baseline, db)
+			copyStore(t, baseline, db)
 			runCorpus(t, byKind[kind], db, filepath.Join(dir, "accept.duckdb"), config, hash)
 		})
-	}
-}
-
-// copyCorpusStore copies the closed store at from (and its WAL, if any) to to.
-func copyCorpusStore(t *testing.T, from, to string) {
-	t.Helper()
-	for _, suffix := range []string{"", ".wal"} {
-		b, err := os.ReadFile(from + suffix)
-		if os.IsNotExist(err) && suffix != "" {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(to+suffix, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

@@ -109,12 +109,16 @@ func writeEventsCSV(t *testing.T, path, prefix string, n int) {
 	}
 }
 
-// copyStore copies a closed store (and its log, if any) to path.
+// copyStore copies a closed store (and its log, if any) to path; a log
+// left at path by an earlier copy is removed when from has none.
 func copyStore(t *testing.T, from, to string) string {
 	t.Helper()
 	for _, suffix := range []string{"", ".wal"} {
 		b, err := os.ReadFile(from + suffix)
 		if os.IsNotExist(err) && suffix != "" {
+			if err := os.Remove(to + suffix); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
 			continue
 		}
 		if err != nil {
