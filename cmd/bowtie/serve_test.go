@@ -91,17 +91,7 @@ func startServe(t *testing.T, args ...string) (base string, stop func() int, std
 
 func get(t *testing.T, url, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(body)
+	return getHost(t, url, "", token)
 }
 
 // testReadToken is a read token of the minimum length.
@@ -258,11 +248,13 @@ func TestServe_Host(t *testing.T) {
 	}
 }
 
-// getHost is get with the Host header set to host.
+// getHost is get with the Host header set to host (the URL's when empty).
 func getHost(t *testing.T, url, host, token string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
-	req.Host = host
+	if host != "" {
+		req.Host = host
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
