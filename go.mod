@@ -6,6 +6,7 @@ require (
 	github.com/duckdb/duckdb-go/mapping v0.0.27
 	github.com/duckdb/duckdb-go/v2 v2.5.4
 	golang.org/x/term v0.38.0
+	gonum.org/v1/gonum v0.17.0
 	gopkg.in/segmentio/analytics-go.v3 v3.1.0
 	gopkg.in/yaml.v3 v3.0.1
 )
