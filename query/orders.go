@@ -141,8 +141,8 @@ func RunOrders(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business,
 func ordersRows(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, grain, by string, fromD, start, end time.Time) ([]OrdersRow, error) {
 	var ps params
 	rep := ps.p("currency", biz.Currency)
-	pStart, pEnd, pFrom := ps.p("start", start), ps.p("end", end), ps.p("from_date", fromD)
-	period, err := periodExpr(d, biz, grain, "o.ts", pFrom, start, end)
+	pStart, pEnd := ps.p("start", start), ps.p("end", end)
+	period, err := periodExpr(d, biz, grain, "o.ts", &ps, fromD, start, end)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (r *OrdersRow) derive() {
 func lineRevenue(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, grain string, fromD, start, end time.Time) ([]LineRevenue, error) {
 	var ps params
 	rep := ps.p("currency", biz.Currency)
-	pStart, pEnd, pFrom := ps.p("start", start), ps.p("end", end), ps.p("from_date", fromD)
+	pStart, pEnd := ps.p("start", start), ps.p("end", end)
 	var src []string
 	if slices.Contains(biz.RevenueSources, "orders") {
 		src = append(src, `SELECT 'orders', o.ts, o.product_line, o.amount, o.currency FROM orders o WHERE o.status = 'paid'`)
@@ -250,7 +250,7 @@ func lineRevenue(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	if len(src) == 0 {
 		return []LineRevenue{}, nil
 	}
-	period, err := periodExpr(d, biz, grain, "r.ts", pFrom, start, end)
+	period, err := periodExpr(d, biz, grain, "r.ts", &ps, fromD, start, end)
 	if err != nil {
 		return nil, err
 	}

@@ -58,11 +58,12 @@ func checkGrain(g string) error {
 }
 
 // periodExpr returns the expression of the period a UTC timestamp column
-// ts falls in: its local grain bucket, or the constant first date (the
-// placeholder fromP) when grain is "".
-func periodExpr(d Dialect, biz *bowtie.Business, grain, ts, fromP string, start, end time.Time) (string, error) {
+// ts falls in: its local grain bucket, or the constant first date fromD
+// (a parameter of ps, registered only then: an unused placeholder is an
+// error) when grain is "".
+func periodExpr(d Dialect, biz *bowtie.Business, grain, ts string, ps *params, fromD, start, end time.Time) (string, error) {
 	if grain == "" {
-		return "CAST(" + fromP + " AS DATE)", nil
+		return "CAST(" + ps.p("from_date", fromD) + " AS DATE)", nil
 	}
 	return d.Bucket(grain, localTime(d, ts, biz.Location(), start, end))
 }
