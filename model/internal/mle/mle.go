@@ -76,6 +76,22 @@ func Fit(o Objective, start []float64) (Result, error) {
 	if res != nil {
 		iters = res.Stats.MajorIterations
 	}
+	// Near the optimum BFGS's line search can fail on rounding noise in the
+	// likelihood; a stationary point is then accepted as converged.
+	gradOK := func(x []float64) bool {
+		g := make([]float64, n)
+		p.Grad(g, x)
+		for _, v := range g {
+			if !(math.Abs(v) <= gradTol) {
+				return false
+			}
+		}
+		return true
+	}
+	if err != nil && res != nil && finite(res.F) && gradOK(res.X) {
+		err = nil
+		res.Status = optimize.GradientThreshold
+	}
 	if err != nil || res == nil || !finite(res.F) {
 		// Nelder-Mead needs no gradient and survives regions where the
 		// likelihood overflows; polish its answer with BFGS.
@@ -87,6 +103,10 @@ func Fit(o Objective, start []float64) (Result, error) {
 		}
 		iters += nm.Stats.MajorIterations
 		res2, err2 := optimize.Minimize(p, nm.X, settings, &optimize.BFGS{})
+		if err2 != nil && res2 != nil && finite(res2.F) && gradOK(res2.X) {
+			err2 = nil
+			res2.Status = optimize.GradientThreshold
+		}
 		if err2 == nil && res2 != nil && finite(res2.F) && res2.F <= nm.F {
 			res, err = res2, nil
 			iters += res2.Stats.MajorIterations
@@ -114,6 +134,11 @@ func Fit(o Objective, start []float64) (Result, error) {
 	}
 	return r, nil
 }
+
+// gradTol is the largest gradient component, per unit of weight and in log
+// parameters, at which a point is taken as the maximum when the line search
+// cannot make further progress.
+const gradTol = 1e-6
 
 // ErrSingular is returned by StdErrors when the Hessian is not positive
 // definite (the maximum is flat or not a maximum in some direction).

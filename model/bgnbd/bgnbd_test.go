@@ -1,0 +1,256 @@
+package bgnbd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/integrate/quad"
+)
+
+func near(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if !(math.Abs(got-want) <= tol) {
+		t.Errorf("%s = %.8g, want %.8g ± %.3g", what, got, want, tol)
+	}
+}
+
+var cdnowPublished = Params{R: 0.243, Alpha: 4.414, A: 0.793, B: 2.426}
+
+// naiveLL is the textbook likelihood (eq. 6) written directly, one customer
+// at a time, without logs: the reference for the fast evaluator.
+func naiveLL(cs []Customer, p Params) float64 {
+	var ll float64
+	for _, c := range cs {
+		w := c.Count
+		if w == 0 {
+			w = 1
+		}
+		g1, _ := math.Lgamma(p.R + c.X)
+		g0, _ := math.Lgamma(p.R)
+		common := math.Exp(g1 - g0 + p.R*math.Log(p.Alpha))
+		betaRatio := math.Exp(lbeta(p.A, p.B+c.X) - lbeta(p.A, p.B))
+		l := betaRatio * common / math.Pow(p.Alpha+c.T, p.R+c.X)
+		if c.X > 0 {
+			l += math.Exp(lbeta(p.A+1, p.B+c.X-1)-lbeta(p.A, p.B)) * common / math.Pow(p.Alpha+c.TX, p.R+c.X)
+		}
+		ll += w * math.Log(l)
+	}
+	return ll
+}
+
+func lbeta(a, b float64) float64 {
+	x, _ := math.Lgamma(a)
+	y, _ := math.Lgamma(b)
+	z, _ := math.Lgamma(a + b)
+	return x + y - z
+}
+
+// Hand-computed: one customer with x = 0, T = 2 under r = α = a = 1, b = 2
+// has L = B(1,2)/B(1,2)·Γ(1)·1/(1+2)^1 = 1/3; one with x = 1, tx = 1, T = 2
+// has L = B(1,3)/B(1,2)·1/(3^2) + B(2,2)/B(1,2)·1/(2^2)
+// = (2/3)/9 + (1/3)/4 = 2/27 + 1/12.
+func TestLogLik_HandComputed(t *testing.T) {
+	p := Params{R: 1, Alpha: 1, A: 1, B: 2}
+	ll, err := LogLik([]Customer{{X: 0, T: 2}, {X: 1, TX: 1, T: 2, Count: 2}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "LL", ll, math.Log(1.0/3)+2*math.Log(2.0/27+1.0/12), 1e-12)
+}
+
+// The fast evaluator (per-x tables, logs, parallel rows) equals the naive
+// likelihood, and its gradient equals central differences.
+func TestNegLL_AgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cs := Simulate(rng, cdnowPublished, 50000, 39)
+	for i := range cs {
+		cs[i].Count = float64(1 + i%3)
+	}
+	d, err := prepare(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Params{cdnowPublished, {R: 2, Alpha: 10, A: 1.5, B: 0.7}} {
+		ev := newEvaluator(d)
+		if ev.workers < 2 {
+			ev.workers = 2 // exercise the parallel path even on one core
+		}
+		theta := []float64{math.Log(p.R), math.Log(p.Alpha), math.Log(p.A), math.Log(p.B)}
+		g := make([]float64, 4)
+		got := -ev.negLL(theta, g) * d.n
+		want := naiveLL(cs, p)
+		near(t, "LL", got, want, 1e-9*math.Abs(want))
+		for i := range theta {
+			h := 1e-5
+			tp := append([]float64(nil), theta...)
+			tm := append([]float64(nil), theta...)
+			tp[i] += h
+			tm[i] -= h
+			num := (ev.negLL(tp, nil) - ev.negLL(tm, nil)) / (2 * h)
+			near(t, "gradient", g[i], num, 1e-6)
+		}
+	}
+}
+
+// Simulate-and-recover at 1k, 10k, 100k and 1M customers (T = 39 or 78
+// weeks, CDNOW-like parameters): every estimate within 3 standard errors
+// of the truth, and standard errors shrinking like 1/sqrt(n) from 10k up
+// (ratio 2.4–4.2 for a tenfold size).
+func TestFitCustomers_SimulateRecover(t *testing.T) {
+	truth := cdnowPublished
+	rng := rand.New(rand.NewPCG(7, 8))
+	var prev Fit
+	sizes := []int{1000, 10000, 100000, 1000000}
+	if testing.Short() {
+		sizes = sizes[:3]
+	}
+	for i, n := range sizes {
+		ages := make([]float64, n)
+		for j := range ages {
+			ages[j] = 39 + 39*float64(j%2)
+		}
+		hs := SimulateHoldout(rng, truth, ages, 0)
+		cs := make([]Customer, n)
+		for j := range hs {
+			cs[j] = hs[j].Customer
+		}
+		f, err := FitCustomers(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("n=%d r=%.4f±%.4f alpha=%.3f±%.3f a=%.4f±%.4f b=%.3f±%.3f LL=%.1f iter=%d conv=%v",
+			n, f.R, f.SE.R, f.Alpha, f.SE.Alpha, f.A, f.SE.A, f.B, f.SE.B, f.LogLik, f.Iterations, f.Converged)
+		if !f.Converged {
+			t.Errorf("n=%d: not converged", n)
+		}
+		near(t, "r", f.R, truth.R, 3*f.SE.R)
+		near(t, "alpha", f.Alpha, truth.Alpha, 3*f.SE.Alpha)
+		near(t, "a", f.A, truth.A, 3*f.SE.A)
+		near(t, "b", f.B, truth.B, 3*f.SE.B)
+		if i > 1 { // from 10k up; at 1k the likelihood is far from quadratic in a and b
+			for _, r := range []float64{prev.SE.R / f.SE.R, prev.SE.Alpha / f.SE.Alpha, prev.SE.A / f.SE.A, prev.SE.B / f.SE.B} {
+				if r < 2.4 || r > 4.2 {
+					t.Errorf("SE ratio n=%v → n=%v is %.2f, want about 3.16", prev.N, f.N, r)
+				}
+			}
+		}
+		prev = f
+	}
+}
+
+// Grouping identical rows changes neither the estimates nor the
+// log-likelihood.
+func TestFitCustomers_CollapseInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	cs := Simulate(rng, Params{R: 0.5, Alpha: 8, A: 0.6, B: 2}, 20000, 52)
+	for i := range cs { // whole weeks, as the store would give
+		cs[i].TX = math.Ceil(cs[i].TX)
+	}
+	g := Collapse(cs)
+	if len(g) >= len(cs)/2 {
+		t.Fatalf("Collapse left %d of %d rows", len(g), len(cs))
+	}
+	f1, err1 := FitCustomers(cs)
+	f2, err2 := FitCustomers(g)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	near(t, "LL", f2.LogLik, f1.LogLik, 1e-6*math.Abs(f1.LogLik))
+	near(t, "r", f2.R, f1.R, 1e-4*f1.R)
+	near(t, "b", f2.B, f1.B, 1e-4*f1.B)
+	near(t, "N", f2.N, f1.N, 0)
+}
+
+// hypSeries is the defining series of 2F1, the reference for gonum's.
+func hypSeries(a, b, c, z float64) float64 {
+	s, term := 1.0, 1.0
+	for k := 0; k < 1000000; k++ {
+		term *= (a + float64(k)) * (b + float64(k)) / ((c + float64(k)) * float64(k+1)) * z
+		s += term
+		if math.Abs(term) < 1e-17*math.Abs(s) {
+			break
+		}
+	}
+	return s
+}
+
+// The closed forms (eqs. 7 and 10) agree with numerical integration of
+// their definitions over the posterior, the hypergeometric function with
+// its series, and E[X(t)] with the conditional expectation of a customer
+// who has just joined.
+func TestForecasts(t *testing.T) {
+	p := cdnowPublished
+	for _, tc := range []struct{ x, tx, T, t float64 }{
+		{0, 0, 39, 39}, {1, 2, 39, 39}, {2, 30.43, 38.86, 39}, {7, 29.43, 38.86, 52}, {25, 27.29, 36.86, 39}, {60, 36, 38, 78},
+	} {
+		rx := p.R + tc.x
+		z := tc.t / (p.Alpha + tc.T + tc.t)
+		want2F1 := hypSeries(rx, p.B+tc.x, p.A+p.B+tc.x-1, z)
+		near(t, "2F1", hypGonum(rx, p.B+tc.x, p.A+p.B+tc.x-1, z), want2F1, 1e-10*want2F1)
+		got := p.ConditionalExpectedPurchases(tc.t, tc.x, tc.tx, tc.T)
+		want := condExpectedByIntegration(p, tc.t, tc.x, tc.tx, tc.T)
+		near(t, "E[Y(t)|x,tx,T]", got, want, 1e-6*math.Max(1, want))
+	}
+	for _, tt := range []float64{1, 10, 39, 78} {
+		near(t, "E[X(t)] vs conditional at birth", p.ExpectedPurchases(tt), p.ConditionalExpectedPurchases(tt, 0, 0, 0), 1e-10)
+		// Σ_x x·P(X(t)=x) = E[X(t)], Σ_x P = 1.
+		var s, m float64
+		for x := 0; x < 2000; x++ {
+			q := p.ProbPurchases(x, tt)
+			s += q
+			m += float64(x) * q
+		}
+		near(t, "ΣP(X=x)", s, 1, 1e-8)
+		near(t, "Σx·P(X=x)", m, p.ExpectedPurchases(tt), 1e-6)
+	}
+	// a = 1 exactly: the limit is continuous.
+	q := Params{R: 0.5, Alpha: 5, A: 1, B: 2}
+	lo, hi := q, q
+	lo.A, hi.A = 0.999, 1.001
+	near(t, "E[X] at a=1", q.ExpectedPurchases(20), (lo.ExpectedPurchases(20)+hi.ExpectedPurchases(20))/2, 1e-5)
+	for _, a := range []float64{0.8, 1.3} {
+		p := Params{R: 1.2, Alpha: 3, A: a, B: 2.5}
+		for _, c := range []struct{ x, tx, T, t float64 }{{3, 10, 20, 15}, {0, 0, 5, 40}} {
+			rx := p.R + c.x
+			zz := c.t / (p.Alpha + c.T + c.t)
+			near(t, "Hypergeo vs series", hypGonum(rx, p.B+c.x, p.A+p.B+c.x-1, zz), hypSeries(rx, p.B+c.x, p.A+p.B+c.x-1, zz), 1e-10*hypSeries(rx, p.B+c.x, p.A+p.B+c.x-1, zz))
+			near(t, "E[Y|...] integration", p.ConditionalExpectedPurchases(c.t, c.x, c.tx, c.T), condExpectedByIntegration(p, c.t, c.x, c.tx, c.T), 1e-6)
+		}
+	}
+}
+
+// condExpectedByIntegration computes E[Y(t)|x,tx,T] from its definition.
+// Given p, the purchase rate of a customer still alive has posterior
+// Gamma(r+x, α+T), so E[1 − e^{−λpt}] = 1 − ((α+T)/(α+T+pt))^{r+x};
+// with E[Y(t)|λ, p, alive] = (1 − e^{−λpt})/p this leaves one integral over
+// p, done by Gauss–Legendre quadrature after substitutions that remove the
+// endpoint singularities of the Beta density. The denominator is the
+// customer's likelihood (eq. 6) written out.
+func condExpectedByIntegration(pr Params, t, x, tx, T float64) float64 {
+	lg0, _ := math.Lgamma(pr.R)
+	lg1, _ := math.Lgamma(pr.R + x)
+	c := math.Exp(lg1 - lg0 + pr.R*math.Log(pr.Alpha) - lbeta(pr.A, pr.B))
+	aliveL := c / math.Pow(pr.Alpha+T, pr.R+x)
+	// f(p)·p^{1−a}·(1−p)^{1−(b+x)}: the smooth part of the integrand.
+	smooth := func(p float64) float64 {
+		return aliveL * (1 - math.Pow((pr.Alpha+T)/(pr.Alpha+T+p*t), pr.R+x)) / p
+	}
+	e := pr.B + x
+	// p in (0, 1/2): p = u^{1/a}, p^{a−1}dp = du/a.
+	f1 := func(u float64) float64 {
+		p := math.Pow(u, 1/pr.A)
+		return smooth(p) * math.Pow(1-p, e-1) / pr.A
+	}
+	// p in (1/2, 1): 1−p = s^{1/e}, (1−p)^{e−1}dp = ds/e.
+	f2 := func(s float64) float64 {
+		p := 1 - math.Pow(s, 1/e)
+		return smooth(p) * math.Pow(p, pr.A-1) / e
+	}
+	num := quad.Fixed(f1, 0, math.Pow(0.5, pr.A), 2000, nil, 0) + quad.Fixed(f2, 0, math.Pow(0.5, e), 2000, nil, 0)
+	den := math.Exp(lbeta(pr.A, pr.B+x)) * aliveL
+	if x > 0 {
+		den += math.Exp(lbeta(pr.A+1, pr.B+x-1)) * c / math.Pow(pr.Alpha+tx, pr.R+x)
+	}
+	return num / den
+}
