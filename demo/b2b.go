@@ -1221,6 +1221,7 @@ func (b *b2b) deals(s *sink) error {
 				ch.revenueCents += d.euros * 100
 			}
 		}
+		b.tallyB2BDeals(a)
 	})
 }
 
@@ -1257,6 +1258,7 @@ func (b *b2b) orders(s *sink) error {
 			row[7] = "parts"
 			row[8] = b.props.parts[min(int(cents/150_000), len(b.props.parts)-1)]
 			ch.revenueCents += cents
+			b.tallyLine("parts", cents)
 		}
 	})
 }

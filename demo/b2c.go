@@ -758,6 +758,7 @@ func (b *b2c) stages(s *sink) error {
 		}
 		stage("signup", u.signupAt, "app")
 		ch.Leads++
+		b.tallyReferral(&p.u, u)
 		if u.trial {
 			stage("trial", u.trialAt, "billing")
 			ch.MQLs++

@@ -81,6 +81,12 @@ type Truth struct {
 	// the 24-hour window [signup + N days, signup + N+1 days), among users
 	// whose window N ends before End.
 	Retention []RetentionPoint `json:"retention,omitempty"`
+	// RevenueMix is the revenue by product line and (B2B) the contract
+	// renewals (truth_revenue_b2b.go).
+	RevenueMix *RevenueMixTruth `json:"revenue_mix,omitempty"`
+	// Referrals (B2C) counts the referral programme's invitations and
+	// referred signups.
+	Referrals *ReferralTruth `json:"referrals,omitempty"`
 }
 
 // ChannelTruth is the truth for one acquisition channel.
@@ -331,6 +337,7 @@ func (g *gen) finish() {
 		}
 	}
 	t.Revenue = float64(t.revenueCents) / 100
+	g.finishRevenue()
 	t.Spend = round4(t.Spend)
 	t.CACSpend = round4(t.CACSpend)
 	// The total's rates are averages weighted by who was exposed to them.
