@@ -192,6 +192,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/api/v1/retention", s.only(s.api(s.handleRetention())))
 	s.mux.HandleFunc("/api/v1/activity", s.only(s.api(s.handleActivity())))
 	s.mux.HandleFunc("/api/v1/funnel", s.only(s.api(s.handleFunnel())))
+	s.mux.HandleFunc("/api/v1/orders", s.only(s.api(s.handleOrders())))
+	s.mux.HandleFunc("/api/v1/renewals", s.only(s.api(s.handleRenewals())))
+	s.mux.HandleFunc("/api/v1/referrals", s.only(s.api(s.handleReferrals())))
 	s.mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, bowtie.Errorf(bowtie.ENOTFOUND, "no API endpoint %s: see docs/api.md", r.URL.Path))
 	}))
