@@ -254,3 +254,81 @@ func condExpectedByIntegration(pr Params, t, x, tx, T float64) float64 {
 	}
 	return num / den
 }
+
+// The calibration/hold-out check on simulated data: for each calibration
+// frequency group the predicted mean number of hold-out purchases (at the
+// true parameters) is within 4 standard errors of the actual mean, and the
+// groups' weighted predictions add up to the total.
+func TestExpectedRepeatByFrequency_Simulated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	ages := make([]float64, 100000)
+	for i := range ages {
+		ages[i] = 26 + float64(i%13) // joined over 13 weeks, 39-week calibration
+	}
+	hs := SimulateHoldout(rng, cdnowPublished, ages, 39)
+	rows := cdnowPublished.ExpectedRepeatByFrequency(hs, 7)
+	if len(rows) != 8 || !rows[7].Plus || rows[0].X != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	var total, n float64
+	for _, r := range rows {
+		// Standard error of the actual mean, from the group's sample variance.
+		var s2 float64
+		for _, h := range hs {
+			if int(math.Min(h.X, 7)) == r.X {
+				d := h.HoldoutX - r.Actual
+				s2 += d * d
+			}
+		}
+		se := math.Sqrt(s2/(r.Customers-1)) / math.Sqrt(r.Customers)
+		t.Logf("x=%d%s n=%.0f actual=%.3f predicted=%.3f (se %.3f)", r.X, map[bool]string{true: "+"}[r.Plus], r.Customers, r.Actual, r.Predicted, se)
+		near(t, "predicted vs actual", r.Predicted, r.Actual, 4*se+1e-9)
+		total += r.Predicted * r.Customers
+		n += r.Customers
+	}
+	var want float64
+	for _, h := range hs {
+		want += cdnowPublished.ConditionalExpectedPurchases(39, h.X, h.TX, h.T)
+	}
+	near(t, "total", total, want, 1e-6*want)
+	near(t, "customers", n, float64(len(hs)), 0)
+}
+
+// The tracking check: the expected cumulative repeat purchases of a
+// population that joined over 12 weeks match the simulated cumulative
+// counts within 4 standard errors, at several dates.
+func TestExpectedCumulativeRepeat_Simulated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	const perWeek = 2000
+	var starts []Start
+	times := []float64{13, 26, 39, 52, 78}
+	actual := make([]float64, len(times))
+	var varSum = make([]float64, len(times))
+	for w := 0; w < 12; w++ {
+		starts = append(starts, Start{At: float64(w), Count: perWeek})
+		// Each customer observed up to the last date: T = 78 − w, hold-out 0;
+		// the purchase times are not kept, so simulate per date separately
+		// via the memoryless process on [0, τ − w].
+		for k, tau := range times {
+			ages := make([]float64, perWeek)
+			for i := range ages {
+				ages[i] = tau - float64(w)
+			}
+			for _, h := range SimulateHoldout(rng, cdnowPublished, ages, 0) {
+				actual[k] += h.X
+				varSum[k] += h.X * h.X
+			}
+		}
+	}
+	got := cdnowPublished.ExpectedCumulativeRepeat(starts, times)
+	n := float64(12 * perWeek)
+	for k := range times {
+		mean := actual[k] / n
+		se := math.Sqrt((varSum[k]/n-mean*mean)/n) * n
+		t.Logf("τ=%v expected=%.0f simulated=%.0f ± %.0f", times[k], got[k], actual[k], se)
+		near(t, "cumulative repeat", got[k], actual[k], 4*se)
+	}
+	if c := cdnowPublished.ExpectedCumulativeRepeat(starts, []float64{0}); c[0] != 0 {
+		t.Errorf("at τ = 0: %v", c[0])
+	}
+}
