@@ -51,7 +51,7 @@ func RevenueLog(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 	var ps params
 	q := `-- query.revenue log
 	WITH ` + revenueBase(&ps, biz, g) + revenueMoves(&ps, biz, g) + `
-	SELECT c, k, typ, before, after, pb, pa, bv, nf FROM mv WHERE typ IS NOT NULL ORDER BY k, c, bv`
+	SELECT c, k, typ, before, after, pb, pa, bv, nf FROM mv WHERE typ IS NOT NULL OR nf > 0 ORDER BY k, c, bv`
 	rs, err := db.QueryContext(ctx, q, ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: revenue log: %w", err)
@@ -64,11 +64,12 @@ func RevenueLog(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 		var m RevenueMove
 		var k int
 		var before, after, bv, nf sql.NullFloat64
-		var pb, pa sql.NullString
-		if err := rs.Scan(&m.Customer, &k, &m.Type, &before, &after, &pb, &pa, &bv, &nf); err != nil {
+		var pb, pa, typ sql.NullString
+		if err := rs.Scan(&m.Customer, &k, &typ, &before, &after, &pb, &pa, &bv, &nf); err != nil {
 			return nil, fmt.Errorf("query: revenue log: %w", err)
 		}
 		nofx += nf.Float64
+		m.Type = typ.String
 		m.Period = g.starts[k].Format(time.DateOnly)
 		m.MRRBefore, m.MRRAfter, m.PlanBefore, m.PlanAfter = round4(before.Float64), round4(after.Float64), pb.String, pa.String
 		if bv.Float64 > 0 { // a spell inside the period (split): in and out
