@@ -208,6 +208,7 @@ type run struct {
 	line     int             // the line of the record being converted
 	jsonSeen map[string]bool // JSON lines: top-level keys seen
 	channels map[bowtie.Touch]string
+	segs     map[string][]segment // subscriptions: accepted segments by subscription_id
 	// scanned says the date orders were looked up in the whole file.
 	scanned bool
 	// fatal ends the import: a problem of the whole file found mid-way.
@@ -889,9 +890,14 @@ func (r *run) commitRecord(rec *record, outs []*Out, errs []RowError) error {
 			keys = append(keys, newKey{o.table, key})
 		}
 	}
+	var segs map[string][]segment
+	if len(errs) == 0 {
+		errs, segs = r.subscriptionSegments(rec.line, outs, rows)
+	}
 	if len(errs) > 0 {
 		return r.reject(rec, errs)
 	}
+	r.keepSegments(segs)
 	for _, k := range keys {
 		k.ts.keys[k.key] = rec.line
 	}
