@@ -3,27 +3,283 @@ package query
 import (
 	"context"
 	"database/sql"
-	"io"
+	"fmt"
+	"math"
+	"sort"
+	"time"
 
 	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/model/bgnbd"
 )
 
-// BGNBDRow is the BG/NBD + Gamma-Gamma CLV of one group.
+// BGNBDRow is the BG/NBD CLV of one group.
 type BGNBDRow struct {
-	Group string   `json:"group"`
+	Group     string `json:"group"`
+	Customers int64  `json:"customers"`
+	// Purchases is the expected discounted number of purchases per
+	// customer over the horizon; PAlive the mean probability of being
+	// alive today.
+	Purchases *float64 `json:"expected_purchases"`
+	PAlive    *float64 `json:"p_alive"`
+	// Value is the mean value of a future purchase; CLV is margin ×
+	// Purchases × Value per customer.
+	Value *float64 `json:"purchase_value"`
 	CLV   *float64 `json:"clv"`
 }
 
 // BGNBDLTV is the result of RunBGNBDLTV.
 type BGNBDLTV struct {
-	Rows  []BGNBDRow `json:"rows"`
-	Total BGNBDRow   `json:"total"`
+	Model       string         `json:"model"`
+	By          string         `json:"by"`
+	TimeUnit    string         `json:"time_unit"`
+	Assumptions LTVAssumptions `json:"assumptions"`
+	// Fit is the fit on all purchases up to today (the forecast); Check
+	// the fit on the calibration period, with the hold-out comparison
+	// (nil without a hold-out).
+	Fit     *bgnbd.Fit  `json:"fit"`
+	Check   *BGNBDCheck `json:"check"`
+	Margin  float64     `json:"margin"`
+	Rows    []BGNBDRow  `json:"rows"`
+	Total   BGNBDRow    `json:"total"`
+	Summary *RFMSummary `json:"-"`
 }
 
-func (*BGNBDLTV) WriteTable(io.Writer) error { return nil }
-func (*BGNBDLTV) WriteCSV(io.Writer) error   { return nil }
+// BGNBDCheck is the papers' calibration/hold-out check.
+type BGNBDCheck struct {
+	CalibrationEnd string    `json:"calibration_end"`
+	HoldoutEnd     string    `json:"holdout_end"`
+	Holdout        float64   `json:"holdout"` // in time units
+	Fit            bgnbd.Fit `json:"fit"`
+	Customers      int64     `json:"customers"`
+	// ByFrequency compares the mean hold-out purchases, actual and
+	// predicted, by calibration frequency 0..6 and 7+.
+	ByFrequency []bgnbd.FrequencyRow `json:"by_frequency"`
+	// Actual and Predicted are total hold-out repeat purchase days.
+	Actual    float64 `json:"actual"`
+	Predicted float64 `json:"predicted"`
+}
 
-// RunBGNBDLTV is not wired yet.
+// toCustomers converts grouped summary rows (days) into the model's
+// customers in unit days.
+func toCustomers(rows []RFMRow, unit float64) []bgnbd.Customer {
+	out := make([]bgnbd.Customer, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, bgnbd.Customer{X: float64(r.X), TX: float64(r.TX) / unit, T: float64(r.T) / unit, Count: float64(r.Count)})
+	}
+	return bgnbd.Collapse(out)
+}
+
+// condExpected evaluates E[Y(t) | x, tx, T] for many (x, tx, T) with one
+// hypergeometric evaluation per (x, T, t): in eq. 10 of Fader, Hardie &
+// Lee (2005) only the denominator 1 + δ(x>0)·a/(b+x−1)·((α+T)/(α+tx))^(r+x)
+// depends on tx, so the value at tx = T (where that ratio is 1), times its
+// denominator, is the numerator for every tx.
+type condExpected struct {
+	p     bgnbd.Params
+	cache map[[3]float64]float64
+}
+
+func (c *condExpected) at(t, x, tx, T float64) float64 {
+	k := [3]float64{t, x, T}
+	num, ok := c.cache[k]
+	d1 := 1.0
+	if x > 0 {
+		d1 += c.p.A / (c.p.B + x - 1)
+	}
+	if !ok {
+		num = c.p.ConditionalExpectedPurchases(t, x, T, T) * d1
+		c.cache[k] = num
+	}
+	den := 1.0
+	if x > 0 {
+		den += c.p.A / (c.p.B + x - 1) * math.Pow((c.p.Alpha+T)/(c.p.Alpha+tx), c.p.R+x)
+	}
+	return num / den
+}
+
+// RunBGNBDLTV fits BG/NBD to the per-customer purchase summary computed
+// in the store and values customers: expected discounted purchases over
+// ltv.horizon_months × mean purchase value × margin. With
+// ltv.holdout_days > 0 it also fits the calibration period and compares
+// predicted with actual hold-out purchases by calibration frequency.
 func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, req LTVRequest) (*BGNBDLTV, error) {
-	return nil, bowtie.Errorf(bowtie.EINVALID, "model: bgnbd is not available yet")
+	if err := checkLTVBy(req.By); err != nil {
+		return nil, err
+	}
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	loc := biz.Location()
+	pol := biz.LTV
+	end := asOfInstant(now, loc)
+	if err := checkRevenueFX(ctx, db, d, biz, end); err != nil {
+		return nil, err
+	}
+	today := civil(now.In(loc))
+	unit := 1.0
+	if pol.TimeUnit == "weeks" {
+		unit = 7
+	}
+	out := &BGNBDLTV{Model: "bgnbd", By: req.By, TimeUnit: pol.TimeUnit, Rows: []BGNBDRow{}}
+	// The calibration/hold-out check.
+	if pol.HoldoutDays > 0 || !pol.CalibrationDate().IsZero() {
+		cal := pol.CalibrationDate()
+		if cal.IsZero() {
+			cal = today.AddDate(0, 0, -pol.HoldoutDays)
+		}
+		hEnd := today
+		if pol.HoldoutDays > 0 && cal.AddDate(0, 0, pol.HoldoutDays).Before(hEnd) {
+			hEnd = cal.AddDate(0, 0, pol.HoldoutDays)
+		}
+		if cal.Before(hEnd) {
+			endI := time.Date(hEnd.Year(), hEnd.Month(), hEnd.Day()+1, 0, 0, 0, 0, loc)
+			s, err := RunRFMSummary(ctx, db, d, biz, cal, endI, "", false)
+			if err != nil {
+				return nil, err
+			}
+			chk, err := bgnbdCheck(s.Rows, unit, float64(hEnd.Sub(cal).Hours()/24)/unit)
+			if err != nil {
+				return nil, err
+			}
+			if chk != nil {
+				chk.CalibrationEnd, chk.HoldoutEnd = cal.Format(time.DateOnly), hEnd.Format(time.DateOnly)
+				out.Check = chk
+			}
+		}
+	}
+	s, err := RunRFMSummary(ctx, db, d, biz, today, end, req.By, true)
+	if err != nil {
+		return nil, err
+	}
+	out.Summary = s
+	fit, err := bgnbd.FitCustomers(toCustomers(s.Rows, unit))
+	if err != nil {
+		return nil, bowtie.Errorf(bowtie.EINVALID, "bgnbd: %v", err)
+	}
+	out.Fit = &fit
+	// Margin: measured on orders with a gross margin, else the default.
+	margin, marginNote, err := measuredMargin(ctx, db, d, biz, end)
+	if err != nil {
+		return nil, err
+	}
+	out.Margin = margin
+	// Mean repeat value; first-time buyers take the population mean.
+	var sumM, nM float64
+	for _, r := range s.Spend {
+		sumM += r.M * float64(r.Count)
+		nM += float64(r.Count)
+	}
+	popMean := sumM / nM
+	rate := monthlyRate(pol.DiscountRate)
+	ce := &condExpected{p: fit.Params, cache: map[[3]float64]float64{}}
+	monthU := 30.4375 / unit
+	type acc struct {
+		n                        int64
+		purch, alive, value, clv float64
+	}
+	groups := map[string]*acc{}
+	total := &acc{}
+	for _, g := range s.Groups {
+		x, tx, T := float64(g.X), float64(g.TX)/unit, float64(g.T)/unit
+		var disc, prev float64
+		for i := 1; i <= pol.HorizonMonths; i++ {
+			e := ce.at(float64(i)*monthU, x, tx, T)
+			disc += (e - prev) / math.Pow(1+rate, float64(i))
+			prev = e
+		}
+		value := g.SumM
+		if g.X == 0 {
+			value = popMean * float64(g.Count)
+		}
+		pa := fit.PAlive(x, tx, T)
+		name := g.Group
+		if req.By == "" {
+			name = ""
+		}
+		a := groups[name]
+		if a == nil {
+			a = &acc{}
+			groups[name] = a
+		}
+		for _, t := range []*acc{a, total} {
+			t.n += g.Count
+			t.purch += disc * float64(g.Count)
+			t.alive += pa * float64(g.Count)
+			t.value += value
+			t.clv += margin * disc * value
+		}
+	}
+	row := func(name string, a *acc) BGNBDRow {
+		n := float64(a.n)
+		r := BGNBDRow{Group: name, Customers: a.n, Purchases: div(a.purch, n), PAlive: div(a.alive, n), Value: div(a.value, n)}
+		if v := div(a.clv, n); v != nil {
+			r.CLV = fnum(round4(*v))
+		}
+		return r
+	}
+	if req.By != "" {
+		names := make([]string, 0, len(groups))
+		for g := range groups {
+			names = append(names, g)
+		}
+		sort.Strings(names)
+		for _, g := range names {
+			out.Rows = append(out.Rows, row(g, groups[g]))
+		}
+	}
+	out.Total = row("Total", total)
+	out.Assumptions = ltvAssumptions(biz, now)
+	out.Assumptions.Margin = marginNote
+	out.Assumptions.Notes = append(out.Assumptions.Notes,
+		"purchases: days with paid revenue (revenue_sources) per customer, several on one day counting once; x = repeat purchase days, tx and T from the first purchase day, in "+pol.TimeUnit,
+		"fit: BG/NBD (Fader, Hardie & Lee 2005) by maximum likelihood on every customer's history up to today; P(alive) today",
+		fmt.Sprintf("CLV = margin × Σ_{months i ≤ %d} (E[Y(i)] − E[Y(i−1)] | x, tx, T) / (1+%.5f)^i × purchase value; purchase value = the customer's mean repeat purchase day value (first-time buyers: the mean over repeat buyers, %.2f). Gamma-Gamma is not yet wired in", pol.HorizonMonths, rate, popMean))
+	if out.Check != nil {
+		out.Assumptions.Notes = append(out.Assumptions.Notes, fmt.Sprintf("check: fit on purchases to %s (ltv.calibration_end, or today − ltv.holdout_days), predictions compared with the hold-out to %s", out.Check.CalibrationEnd, out.Check.HoldoutEnd))
+	}
+	return out, nil
+}
+
+// bgnbdCheck fits the calibration rows and compares predicted with
+// actual hold-out purchase days by calibration frequency.
+func bgnbdCheck(rows []RFMRow, unit, holdout float64) (*BGNBDCheck, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	fit, err := bgnbd.FitCustomers(toCustomers(rows, unit))
+	if err != nil {
+		return nil, bowtie.Errorf(bowtie.EINVALID, "bgnbd: calibration: %v", err)
+	}
+	ce := &condExpected{p: fit.Params, cache: map[[3]float64]float64{}}
+	chk := &BGNBDCheck{Fit: fit, Holdout: holdout}
+	hc := make([]bgnbd.HoldoutCustomer, 0, len(rows))
+	for _, r := range rows {
+		c := bgnbd.Customer{X: float64(r.X), TX: float64(r.TX) / unit, T: float64(r.T) / unit, Count: float64(r.Count)}
+		hc = append(hc, bgnbd.HoldoutCustomer{Customer: c, Holdout: holdout, HoldoutX: float64(r.HX)})
+		chk.Customers += r.Count
+		chk.Actual += float64(r.HX * r.Count)
+		chk.Predicted += float64(r.Count) * ce.at(holdout, c.X, c.TX, c.T)
+	}
+	chk.ByFrequency = fit.ExpectedRepeatByFrequency(hc, 7)
+	return chk, nil
+}
+
+// measuredMargin returns Σ gross margin ÷ Σ amount of the orders with a
+// gross margin, or ltv.default_margin when none has one, and a note
+// saying which.
+func measuredMargin(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, end time.Time) (float64, string, error) {
+	var ps params
+	ctes := ltvBaseCTEs(d, biz, &ps, end)
+	q := "-- query.measuredMargin\nWITH " + joinCTEs(ctes) + "\nSELECT count(*), sum(gp) / nullif(sum(amount), 0) FROM rev WHERE gm_known"
+	var n int64
+	var m sql.NullFloat64
+	if err := db.QueryRowContext(ctx, q, ps.args...).Scan(&n, &m); err != nil {
+		return 0, "", fmt.Errorf("query: margin: %w", err)
+	}
+	if n > 0 && m.Valid {
+		return m.Float64, fmt.Sprintf("measured: Σ orders.gross_margin ÷ Σ amount of the %d orders with a known margin = %.1f %%", n, m.Float64*100), nil
+	}
+	p := biz.LTV.DefaultMargin
+	return p, fmt.Sprintf("ltv.default_margin %.0f %% (no order has a gross margin)", p*100), nil
 }

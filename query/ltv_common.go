@@ -148,3 +148,6 @@ func fnum(v float64) *float64 {
 	}
 	return &v
 }
+
+// joinCTEs joins common table expressions for a WITH clause.
+func joinCTEs(ctes []string) string { return strings.Join(ctes, ",\n") }

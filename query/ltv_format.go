@@ -167,3 +167,51 @@ func (s *SBGLTV) WriteCSV(w io.Writer) error {
 }
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// WriteTable writes the BG/NBD fit, CLV per group and the hold-out check.
+func (b *BGNBDLTV) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "BG/NBD (non-contractual) CLV by %s, time unit %s\n", orAll(b.By), b.TimeUnit)
+	writeAssumptions(w, b.Assumptions)
+	if f := b.Fit; f != nil {
+		fmt.Fprintf(w, "fit: r %.4f (SE %.4f), α %.4f (SE %.4f), a %.4f (SE %.4f), b %.4f (SE %.4f); log-likelihood %.2f over %.0f customers; converged %v\n\n",
+			f.R, f.SE.R, f.Alpha, f.SE.Alpha, f.A, f.SE.A, f.B, f.SE.B, f.LogLik, f.N, f.Converged)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "Group\tCustomers\tP(alive)\tDisc. purchases\tPurchase value\tCLV\t")
+	for _, r := range append(append([]BGNBDRow{}, b.Rows...), b.Total) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", r.Group, r.Customers, fmtPct(r.PAlive), fmtNum(r.Purchases, 3), fmtNum(r.Value, 2), fmtNum(r.CLV, 2))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c := b.Check; c != nil {
+		f := c.Fit
+		fmt.Fprintf(w, "\nCalibration/hold-out check: calibration to %s, hold-out to %s (%.1f %s), %d customers\n", c.CalibrationEnd, c.HoldoutEnd, c.Holdout, b.TimeUnit, c.Customers)
+		fmt.Fprintf(w, "calibration fit: r %.4f (%.4f), α %.4f (%.4f), a %.4f (%.4f), b %.4f (%.4f), log-likelihood %.2f\n",
+			f.R, f.SE.R, f.Alpha, f.SE.Alpha, f.A, f.SE.A, f.B, f.SE.B, f.LogLik)
+		fmt.Fprintf(w, "hold-out repeat purchase days: actual %.0f, predicted %.1f\n", c.Actual, c.Predicted)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "Calibration x\tCustomers\tActual mean\tPredicted mean\t")
+		for _, r := range c.ByFrequency {
+			x := strconv.Itoa(r.X)
+			if r.Plus {
+				x += "+"
+			}
+			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t\n", x, r.Customers, r.Actual, r.Predicted)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// WriteCSV writes one line per group: customers, P(alive), discounted
+// purchases, purchase value and CLV.
+func (b *BGNBDLTV) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"group", "customers", "p_alive", "expected_purchases", "purchase_value", "clv"})
+	for _, r := range append(append([]BGNBDRow{}, b.Rows...), b.Total) {
+		cw.Write([]string{r.Group, strconv.FormatInt(r.Customers, 10), csvNum(r.PAlive), csvNum(r.Purchases), csvNum(r.Value), csvNum(r.CLV)})
+	}
+	cw.Flush()
+	return cw.Error()
+}

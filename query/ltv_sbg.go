@@ -107,7 +107,7 @@ func RunSBGLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business,
 		FROM subcust c JOIN seg s ON s.customer_id = c.customer_id JOIN brk b ON b.customer_id = c.customer_id
 		WHERE c.start < ` + pAsOf + ` GROUP BY ALL),
 	life AS (SELECT grp, cohort, censored, mrr0, interval,
-		date_diff('month', start, stop) - CASE WHEN start + to_months(date_diff('month', start, stop)) > stop THEN 1 ELSE 0 END AS months
+		date_diff('month', start, stop) - CASE WHEN start + to_months(date_diff('month', start, stop)) >= stop THEN 1 ELSE 0 END AS months
 		FROM spell)
 	SELECT grp, cohort, CAST(floor(months / ` + fmt.Sprint(per) + `) AS BIGINT) AS renewals, censored, count(*), sum(mrr0)
 	FROM life WHERE interval = ` + pInt + ` GROUP BY ALL
