@@ -136,18 +136,23 @@ func revenueBase(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 	bnd (k, t, d) AS (VALUES ` + g.values() + `),
 	seg AS (SELECT customer_id AS c, plan, coalesce(currency, ` + rep + `) AS cur, valid_from AS s, ` + end + ` AS e, ` + m + ` AS m FROM subscriptions),
 	pos AS (SELECT * FROM seg WHERE m > 0 AND e > s),
+	ord AS (SELECT *, max(e) OVER (PARTITION BY c ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe FROM pos),
+	isl AS (SELECT *, sum(CASE WHEN pe IS NULL OR s > pe THEN 1 ELSE 0 END) OVER (PARTITION BY c ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS n FROM ord),
+	spell0 AS (SELECT c, n, min(s) AS ss, max(e) AS se FROM isl GROUP BY c, n),
+	spell1 AS (SELECT c, n, ss, se, lag(se) OVER (PARTITION BY c ORDER BY ss) AS prev FROM spell0),
+	spell AS (SELECT c, n, ss, se, prev, CASE WHEN prev IS NULL THEN 'new' ELSE ` + kind + ` END AS kind FROM spell1),
+	curs AS (SELECT DISTINCT cur FROM pos WHERE cur <> ` + rep + `),
+	rates AS (SELECT x.cur, x.k, fx.rate FROM (SELECT curs.cur, bnd.k, bnd.d FROM curs, bnd) x
+		` + DuckDB{}.FXJoin("x.cur", "x.d") + `),
 	snap AS (
 		SELECT p.c, b.k, sum(` + convert("p.m", "p.cur", rep) + `) AS mrr,
 			max({'m': ` + convert("p.m", "p.cur", rep) + `, 'p': p.plan}).p AS plan,
-			count(*) FILTER (WHERE p.cur <> ` + rep + ` AND fx.rate IS NULL) AS nofx
-		FROM pos p JOIN bnd b ON b.t >= p.s AND b.t < p.e
-		` + DuckDB{}.FXJoin("p.cur", "b.d") + `
-		GROUP BY p.c, b.k),
-	ord AS (SELECT c, s, e, max(e) OVER (PARTITION BY c ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe FROM pos),
-	isl AS (SELECT c, s, e, sum(CASE WHEN pe IS NULL OR s > pe THEN 1 ELSE 0 END) OVER (PARTITION BY c ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS n FROM ord),
-	spell0 AS (SELECT c, min(s) AS ss, max(e) AS se FROM isl GROUP BY c, n),
-	spell1 AS (SELECT c, ss, se, lag(se) OVER (PARTITION BY c ORDER BY ss) AS prev FROM spell0),
-	spell AS (SELECT c, ss, se, prev, CASE WHEN prev IS NULL THEN 'new' ELSE ` + kind + ` END AS kind FROM spell1)`
+			count(*) FILTER (WHERE p.cur <> ` + rep + ` AND fx.rate IS NULL) AS nofx,
+			min(p.n) AS n
+		FROM isl p
+		JOIN bnd b ON b.t >= p.s AND b.t < p.e
+		LEFT JOIN rates fx ON fx.cur = p.cur AND fx.k = b.k
+		GROUP BY p.c, b.k)`
 }
 
 // revenueMoves returns the CTEs after revenueBase that classify each
@@ -167,7 +172,7 @@ func revenueMoves(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 	q := `,
 	pairs AS (
 		SELECT coalesce(a.c, b.c) AS c, coalesce(b.k, a.k + 1) AS k,
-			coalesce(a.mrr, 0) AS before, coalesce(b.mrr, 0) AS after, a.plan AS pb, b.plan AS pa,
+			coalesce(a.mrr, 0) AS before, coalesce(b.mrr, 0) AS after, a.plan AS pb, b.plan AS pa, b.n,
 			coalesce(a.nofx, 0) + coalesce(b.nofx, 0) AS nf
 		FROM (SELECT * FROM snap WHERE k < ` + n + `) a
 		FULL JOIN (SELECT * FROM snap WHERE k > 0) b ON a.c = b.c AND a.k + 1 = b.k),
@@ -180,7 +185,7 @@ func revenueMoves(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 			CAST(0 AS DECIMAL(38,10)) AS bv, p.nf
 		FROM pairs p
 		JOIN bnd bk ON bk.k = p.k JOIN bnd bp ON bp.k = p.k - 1
-		LEFT JOIN spell sp ON sp.c = p.c AND sp.ss <= bk.t AND bk.t < sp.se AND p.after > 0 AND (p.before = 0 OR p.after > p.before)`
+		LEFT JOIN spell sp ON sp.c = p.c AND sp.n = p.n`
 	if pol.SamePeriod == "split" {
 		q += `
 		UNION ALL
@@ -190,7 +195,7 @@ func revenueMoves(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 		FROM spell sp
 		JOIN bnd bk ON sp.se <= bk.t JOIN bnd bp ON bp.k = bk.k - 1 AND sp.ss > bp.t
 		JOIN pos p ON p.c = sp.c AND p.s <= sp.ss AND sp.ss < p.e
-		` + DuckDB{}.FXJoin("p.cur", "bk.d") + `
+		LEFT JOIN rates fx ON fx.cur = p.cur AND fx.k = bk.k
 		WHERE NOT EXISTS (SELECT 1 FROM snap x WHERE x.c = sp.c AND x.k IN (bk.k - 1, bk.k))
 		GROUP BY sp.c, bk.k, sp.ss, sp.kind`
 	}

@@ -1,0 +1,27 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/bowtie-analytics/bowtie"
+)
+
+// RevenueMovementsOnly runs the movements query alone (no overlap check,
+// daily customers or trials), for the benchmark.
+func RevenueMovementsOnly(ctx context.Context, db *sql.DB, biz *bowtie.Business, opts RevenueOptions) ([]RevenuePeriod, error) {
+	g, err := newRevenueGrid(opts.Grain, biz.Location(), opts.From, opts.To, 0)
+	if err != nil {
+		return nil, err
+	}
+	return revenueRows(ctx, db, biz, g, opts.By)
+}
+
+// RevenueSQL returns the movements query and its arguments.
+func RevenueSQL(biz *bowtie.Business, opts RevenueOptions) (string, []any, error) {
+	g, err := newRevenueGrid(opts.Grain, biz.Location(), opts.From, opts.To, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	return buildRevenueSQL(biz, g, opts.By)
+}
