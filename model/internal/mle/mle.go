@@ -32,6 +32,7 @@ type Result struct {
 	LogLik     float64   // the maximised log-likelihood (not divided by Scale)
 	Converged  bool      // the gradient or function-value convergence test was met
 	Iterations int       // major iterations of the optimizer
+	Theta      []float64 // log(Params), where the Hessian was evaluated
 }
 
 // Fit minimises o from the starting parameters start (positive, natural
@@ -41,6 +42,16 @@ type Result struct {
 // gradient in log parameters and mapped to natural parameters by the delta
 // method (SE(p) = p·SE(log p)).
 func Fit(o Objective, start []float64) (Result, error) {
+	return FitFrom(o, start, nil)
+}
+
+// FitFrom is Fit with a preconditioner: hess, when not nil, is an estimate
+// of the Hessian of the objective (per unit of weight, in log parameters)
+// near the start, for instance from a fit on a sample of the data. The
+// optimizer then works in coordinates z with θ = θ0 + L⁻ᵀz (hess = LLᵀ),
+// where the objective's curvature is close to the identity that BFGS
+// starts from, and needs fewer iterations.
+func FitFrom(o Objective, start []float64, hess *mat.SymDense) (Result, error) {
 	n := len(start)
 	x0 := make([]float64, n)
 	for i, s := range start {
@@ -49,29 +60,66 @@ func Fit(o Objective, start []float64) (Result, error) {
 		}
 		x0[i] = math.Log(s)
 	}
+	// m maps z to θ − θ0 (identity without a preconditioner).
+	m := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		m.Set(i, i, 1)
+	}
+	if hess != nil {
+		var ch mat.Cholesky
+		if ch.Factorize(hess) {
+			var l mat.TriDense
+			ch.LTo(&l)
+			var li mat.TriDense
+			if err := li.InverseTri(&l); err == nil {
+				m.CloneFrom(li.T()) // L⁻ᵀ
+			}
+		}
+	}
+	theta := func(z []float64) []float64 {
+		t := make([]float64, n)
+		for i := 0; i < n; i++ {
+			t[i] = x0[i]
+			for j := 0; j < n; j++ {
+				t[i] += m.At(i, j) * z[j]
+			}
+		}
+		return t
+	}
+	gt := make([]float64, n)
 	p := optimize.Problem{
-		Func: func(x []float64) float64 {
+		Func: func(z []float64) float64 {
+			x := theta(z)
 			if !inRange(x) {
 				return math.Inf(1)
 			}
 			return o.NegLL(x, nil)
 		},
-		Grad: func(grad, x []float64) {
+		Grad: func(grad, z []float64) {
+			x := theta(z)
 			if !inRange(x) {
 				for i := range grad {
 					grad[i] = math.NaN()
 				}
 				return
 			}
-			o.NegLL(x, grad)
+			o.NegLL(x, gt)
+			// ∂f/∂z = mᵀ·∂f/∂θ.
+			for j := 0; j < n; j++ {
+				grad[j] = 0
+				for i := 0; i < n; i++ {
+					grad[j] += m.At(i, j) * gt[i]
+				}
+			}
 		},
 	}
+	z0 := make([]float64, n)
 	settings := &optimize.Settings{
-		GradientThreshold: 1e-9,
+		GradientThreshold: 1e-7,
 		MajorIterations:   1000,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 30},
 	}
-	res, err := optimize.Minimize(p, x0, settings, &optimize.BFGS{})
+	res, err := optimize.Minimize(p, z0, settings, &optimize.BFGS{})
 	iters := 0
 	if res != nil {
 		iters = res.Stats.MajorIterations
@@ -95,7 +143,7 @@ func Fit(o Objective, start []float64) (Result, error) {
 	if err != nil || res == nil || !finite(res.F) {
 		// Nelder-Mead needs no gradient and survives regions where the
 		// likelihood overflows; polish its answer with BFGS.
-		nm, nmErr := optimize.Minimize(optimize.Problem{Func: p.Func}, x0,
+		nm, nmErr := optimize.Minimize(optimize.Problem{Func: p.Func}, z0,
 			&optimize.Settings{MajorIterations: 5000, Converger: &optimize.FunctionConverge{Absolute: 1e-12, Iterations: 200}},
 			&optimize.NelderMead{})
 		if nmErr != nil && (nm == nil || !finite(nm.F)) {
@@ -121,10 +169,12 @@ func Fit(o Objective, start []float64) (Result, error) {
 		Converged:  err == nil && (res.Status == optimize.GradientThreshold || res.Status == optimize.FunctionConvergence || res.Status == optimize.Success),
 		Iterations: iters,
 	}
-	for i, x := range res.X {
+	thetaHat := theta(res.X)
+	for i, x := range thetaHat {
 		r.Params[i] = math.Exp(x)
 	}
-	se, herr := StdErrors(o, res.X)
+	r.Theta = thetaHat
+	se, herr := StdErrors(o, thetaHat)
 	if herr != nil {
 		for i := range r.SE {
 			r.SE[i] = math.NaN()
@@ -150,21 +200,11 @@ var ErrSingular = errors.New("mle: Hessian of the negative log-likelihood is not
 // method.
 func StdErrors(o Objective, theta []float64) ([]float64, error) {
 	n := len(theta)
-	jac := mat.NewDense(n, n, nil)
-	fd.Jacobian(jac, func(y, x []float64) { o.NegLL(x, y) }, theta, &fd.JacobianSettings{
-		Formula: fd.Central,
-		Step:    1e-5,
-	})
-	h := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			v := 0.5 * (jac.At(i, j) + jac.At(j, i)) * o.Scale
-			if !finite(v) {
-				return nil, ErrSingular
-			}
-			h.SetSym(i, j, v)
-		}
+	h, err := Hessian(o, theta)
+	if err != nil {
+		return nil, err
 	}
+	h.ScaleSym(o.Scale, h)
 	var ch mat.Cholesky
 	if !ch.Factorize(h) {
 		return nil, ErrSingular
@@ -182,6 +222,28 @@ func StdErrors(o Objective, theta []float64) ([]float64, error) {
 		se[i] = math.Exp(theta[i]) * math.Sqrt(v)
 	}
 	return se, nil
+}
+
+// Hessian returns the Hessian of o's objective (per unit of weight) at
+// theta, by central differences of the analytic gradient, symmetrised.
+func Hessian(o Objective, theta []float64) (*mat.SymDense, error) {
+	n := len(theta)
+	jac := mat.NewDense(n, n, nil)
+	fd.Jacobian(jac, func(y, x []float64) { o.NegLL(x, y) }, theta, &fd.JacobianSettings{
+		Formula: fd.Central,
+		Step:    1e-5,
+	})
+	h := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v := 0.5 * (jac.At(i, j) + jac.At(j, i))
+			if !finite(v) {
+				return nil, ErrSingular
+			}
+			h.SetSym(i, j, v)
+		}
+	}
+	return h, nil
 }
 
 // inRange keeps the optimizer away from parameters whose exponentials
