@@ -130,8 +130,8 @@ func TestRunOrders_RandomAgainstReference(t *testing.T) {
 			var orders []order
 			var b strings.Builder
 			b.WriteString("INSERT INTO orders (order_id, customer_id, ts, amount, gross_margin, currency, status, product_line) VALUES ")
-			nc := 5 + r.IntN(40)
-			for i := 0; i < 60+r.IntN(200); i++ {
+			nc, n := 5+r.IntN(40), 60+r.IntN(200)
+			for i := 0; i < n; i++ {
 				o := order{id: fmt.Sprintf("o%d", i), cust: fmt.Sprintf("c%d", r.IntN(nc)),
 					ts: base.Add(time.Duration(r.IntN(200*24*60)) * time.Minute), amount: float64(1+r.IntN(50000)) / 100,
 					paid: r.Float64() < 0.85}
