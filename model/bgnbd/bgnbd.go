@@ -22,6 +22,7 @@
 package bgnbd
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -366,4 +367,26 @@ func (e *evaluator) rows(p *partial, lo, hi int, r, al float64, wantGrad bool) {
 		}
 	}
 	p.ll, p.gLog, p.gA, p.w, p.wb = ll, gLog, gA, sw, swb
+}
+
+// MarshalJSON encodes the fit with the parameters at the top level and
+// NaN standard errors (Hessian not positive definite) as null.
+func (f Fit) MarshalJSON() ([]byte, error) {
+	type params struct {
+		R     *float64 `json:"r"`
+		Alpha *float64 `json:"alpha"`
+		A     *float64 `json:"a"`
+		B     *float64 `json:"b"`
+	}
+	pj := func(p Params) params {
+		return params{mle.JSONFloat(p.R), mle.JSONFloat(p.Alpha), mle.JSONFloat(p.A), mle.JSONFloat(p.B)}
+	}
+	return json.Marshal(struct {
+		params
+		SE         params   `json:"se"`
+		LogLik     *float64 `json:"log_lik"`
+		N          float64  `json:"n"`
+		Converged  bool     `json:"converged"`
+		Iterations int      `json:"iterations"`
+	}{pj(f.Params), pj(f.SE), mle.JSONFloat(f.LogLik), f.N, f.Converged, f.Iterations})
 }

@@ -1,6 +1,7 @@
 package bgnbd
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -330,5 +331,16 @@ func TestExpectedCumulativeRepeat_Simulated(t *testing.T) {
 	}
 	if c := cdnowPublished.ExpectedCumulativeRepeat(starts, []float64{0}); c[0] != 0 {
 		t.Errorf("at τ = 0: %v", c[0])
+	}
+}
+
+func TestFit_MarshalJSON(t *testing.T) {
+	b, err := json.Marshal(Fit{Params: Params{R: 1, Alpha: 2, A: 3, B: 4}, SE: Params{R: math.NaN(), Alpha: 0.5, A: math.Inf(1), B: 1}, LogLik: -5, N: 10, Converged: true, Iterations: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"r":1,"alpha":2,"a":3,"b":4,"se":{"r":null,"alpha":0.5,"a":null,"b":1},"log_lik":-5,"n":10,"converged":true,"iterations":3}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }

@@ -24,6 +24,7 @@
 package gammagamma
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -231,4 +232,25 @@ func Simulate(rng *rand.Rand, p Params, xs []int) []Customer {
 		out[i] = Customer{X: float64(x), Mean: s / float64(x), Count: 1}
 	}
 	return out
+}
+
+// MarshalJSON encodes the fit with the parameters at the top level and
+// NaN standard errors (Hessian not positive definite) as null.
+func (f Fit) MarshalJSON() ([]byte, error) {
+	type params struct {
+		P     *float64 `json:"p"`
+		Q     *float64 `json:"q"`
+		Gamma *float64 `json:"gamma"`
+	}
+	pj := func(p Params) params {
+		return params{mle.JSONFloat(p.P), mle.JSONFloat(p.Q), mle.JSONFloat(p.Gamma)}
+	}
+	return json.Marshal(struct {
+		params
+		SE         params   `json:"se"`
+		LogLik     *float64 `json:"log_lik"`
+		N          float64  `json:"n"`
+		Converged  bool     `json:"converged"`
+		Iterations int      `json:"iterations"`
+	}{pj(f.Params), pj(f.SE), mle.JSONFloat(f.LogLik), f.N, f.Converged, f.Iterations})
 }

@@ -1,6 +1,7 @@
 package gammagamma
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -136,5 +137,16 @@ func TestFitCustomers_Errors(t *testing.T) {
 		if _, err := FitCustomers(cs); err == nil {
 			t.Errorf("FitCustomers(%v): no error", cs)
 		}
+	}
+}
+
+func TestFit_MarshalJSON(t *testing.T) {
+	b, err := json.Marshal(Fit{Params: Params{P: 1, Q: 2, Gamma: 3}, SE: Params{P: math.NaN(), Q: 0.5, Gamma: 1}, LogLik: -5, N: 10, Iterations: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"p":1,"q":2,"gamma":3,"se":{"p":null,"q":0.5,"gamma":1},"log_lik":-5,"n":10,"converged":false,"iterations":3}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }

@@ -20,6 +20,7 @@
 package sbg
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -301,4 +302,24 @@ func Simulate(rng *rand.Rand, p Params, n, periods int) Cohort {
 		}
 	}
 	return Cohort{Alive: alive}
+}
+
+// MarshalJSON encodes the fit with the parameters at the top level and
+// NaN standard errors (Hessian not positive definite) as null.
+func (f Fit) MarshalJSON() ([]byte, error) {
+	type se struct {
+		Alpha *float64 `json:"alpha"`
+		Beta  *float64 `json:"beta"`
+	}
+	return json.Marshal(struct {
+		Alpha      *float64 `json:"alpha"`
+		Beta       *float64 `json:"beta"`
+		SE         se       `json:"se"`
+		LogLik     *float64 `json:"log_lik"`
+		N          int      `json:"n"`
+		Periods    int      `json:"periods"`
+		Converged  bool     `json:"converged"`
+		Iterations int      `json:"iterations"`
+	}{mle.JSONFloat(f.Alpha), mle.JSONFloat(f.Beta), se{mle.JSONFloat(f.SE.Alpha), mle.JSONFloat(f.SE.Beta)},
+		mle.JSONFloat(f.LogLik), f.N, f.Periods, f.Converged, f.Iterations})
 }

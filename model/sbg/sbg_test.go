@@ -1,6 +1,7 @@
 package sbg
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -223,5 +224,18 @@ func BenchmarkFitCohorts(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A fit encodes as JSON with the parameters at the top level and NaN
+// standard errors as null.
+func TestFit_MarshalJSON(t *testing.T) {
+	b, err := json.Marshal(Fit{Params: Params{Alpha: 0.5, Beta: 2}, SE: Params{Alpha: math.NaN(), Beta: 0.1}, LogLik: -10, N: 3, Periods: 2, Converged: true, Iterations: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"alpha":0.5,"beta":2,"se":{"alpha":null,"beta":0.1},"log_lik":-10,"n":3,"periods":2,"converged":true,"iterations":7}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }

@@ -258,3 +258,12 @@ func inRange(x []float64) bool {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// JSONFloat returns v for JSON encoding: nil (null) when v is NaN or
+// infinite, which encoding/json cannot encode.
+func JSONFloat(v float64) *float64 {
+	if !finite(v) {
+		return nil
+	}
+	return &v
+}
