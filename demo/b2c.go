@@ -776,6 +776,7 @@ func (b *b2c) subscriptions(s *sink) error {
 		if len(u.segs) == 0 {
 			return
 		}
+		b.tallyBilling(u)
 		sid := p.id("sub-", u)
 		pid := p.id("user-", u)
 		for i := range u.segs {

@@ -87,6 +87,9 @@ type Truth struct {
 	// Referrals (B2C) counts the referral programme's invitations and
 	// referred signups.
 	Referrals *ReferralTruth `json:"referrals,omitempty"`
+	// Billing (B2C) is the realised MRR movements month by month
+	// (truth_billing.go).
+	Billing *BillingTruth `json:"billing,omitempty"`
 }
 
 // ChannelTruth is the truth for one acquisition channel.
@@ -338,6 +341,7 @@ func (g *gen) finish() {
 	}
 	t.Revenue = float64(t.revenueCents) / 100
 	g.finishRevenue()
+	g.finishBilling()
 	t.Spend = round4(t.Spend)
 	t.CACSpend = round4(t.CACSpend)
 	// The total's rates are averages weighted by who was exposed to them.
