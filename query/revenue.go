@@ -282,3 +282,10 @@ func revenueMissingFX(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *
 		"no exchange rate for %s (or earlier): import rates with `bowtie import fx` or set currency in bowtie.yaml",
 		strings.Join(parts, ", "))
 }
+
+// RevenueDefaultFrom is the default first date of the revenue analyses
+// for a last date to: the first day of the month eleven months earlier
+// (twelve whole months).
+func RevenueDefaultFrom(to time.Time) time.Time {
+	return time.Date(to.Year(), to.Month()-11, 1, 0, 0, 0, 0, time.UTC)
+}
