@@ -69,14 +69,14 @@ type RevenuePeriod struct {
 	QuickRatio  *float64 `json:"quick_ratio"`
 
 	LogoChurn              *float64 `json:"logo_churn"`
-	LogoChurnDailyWeighted *float64 `json:"logo_churn_daily_weighted,omitempty"` // totals only
-	AverageDailyCustomers  *float64 `json:"average_daily_customers,omitempty"`   // totals only
+	LogoChurnDailyWeighted *float64 `json:"logo_churn_daily_weighted"` // totals only
+	AverageDailyCustomers  *float64 `json:"average_daily_customers"`   // totals only
 	GrossMRRChurn          *float64 `json:"gross_mrr_churn"`
 	NetMRRChurn            *float64 `json:"net_mrr_churn"`
 	GRR                    *float64 `json:"grr"`
 	NRR                    *float64 `json:"nrr"`
-	GRRT12M                *float64 `json:"grr_t12m,omitempty"` // Trailing only
-	NRRT12M                *float64 `json:"nrr_t12m,omitempty"`
+	GRRT12M                *float64 `json:"grr_t12m"` // Trailing only
+	NRRT12M                *float64 `json:"nrr_t12m"`
 
 	TrialsStarted   int64    `json:"trials_started"` // totals only
 	TrialsConverted int64    `json:"trials_converted"`
