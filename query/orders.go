@@ -12,10 +12,6 @@ import (
 	"github.com/bowtie-analytics/bowtie"
 )
 
-// OrdersBy lists the breakdowns of the orders analysis: the customer's
-// acquisition channel or the order's product line.
-var OrdersBy = []string{"channel", "product_line"}
-
 // OrdersRequest asks for the orders analysis (docs/metrics.md, "Orders").
 type OrdersRequest struct {
 	// From and To bound the orders by local calendar date, both inclusive.
@@ -23,8 +19,9 @@ type OrdersRequest struct {
 	// Grain cuts the period into days, weeks, months, quarters or years;
 	// "" gives one row for the whole period.
 	Grain string
-	// By breaks each period down by "channel" or "product_line" ("" for
-	// none).
+	// By breaks each period down by "product_line" (the order's), or by
+	// the customer's "channel", "source", "campaign" (acquisition touch),
+	// "person.COLUMN" or "account.COLUMN" (BreakdownColumns); "" for none.
 	By string
 }
 
@@ -32,7 +29,7 @@ type OrdersRequest struct {
 // in the reporting currency; ratios are nil when their denominator is 0.
 type OrdersRow struct {
 	Period string `json:"period,omitempty"` // the bucket's first day
-	Group  string `json:"group,omitempty"`  // channel or product line
+	Group  string `json:"group,omitempty"`  // the By value: product line, channel, segment, ...
 	// Orders counts paid orders; Revenue sums their amounts.
 	Orders  int64   `json:"orders"`
 	Revenue float64 `json:"revenue"`
@@ -103,8 +100,10 @@ func RunOrders(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business,
 	if err := checkGrain(req.Grain); err != nil {
 		return nil, err
 	}
-	if req.By != "" && !slices.Contains(OrdersBy, req.By) {
-		return nil, bowtie.Errorf(bowtie.EINVALID, "by: %q is not %s", req.By, strings.Join(OrdersBy, " or "))
+	if req.By != "product_line" {
+		if _, err := customerBreakdown(biz, req.By, "o.customer_id"); err != nil {
+			return nil, bowtie.Errorf(bowtie.EINVALID, "%s (or product_line)", bowtie.ErrorMessage(err))
+		}
 	}
 	fromD, toD, start, end, err := periodBounds(biz, req.From, req.To)
 	if err != nil {
@@ -154,16 +153,15 @@ func ordersRows(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 			return nil, err
 		}
 	}
-	group := "NULL"
-	switch by {
-	case "channel":
-		group = "coalesce(a.channel, 'Unassigned')"
-	case "product_line":
-		group = "coalesce(o.product_line, '(none)')"
+	bd := breakdown{expr: "coalesce(o.product_line, '(none)')"}
+	if by != "product_line" {
+		if bd, err = customerBreakdown(biz, by, "o.customer_id"); err != nil {
+			return nil, err
+		}
 	}
 	q := `-- query.RunOrders
 WITH ` + fxCTE(rep) + `,
-acq AS (` + acquisitionCTE(biz.CustomerEntity) + `),
+` + acquisitionCTEs + `,
 ranked AS (SELECT order_id, customer_id, ts, row_number() OVER (PARTITION BY customer_id ORDER BY ts, order_id) AS n
 	FROM orders WHERE status = 'paid'),
 cust AS (SELECT customer_id, min(ts) FILTER (WHERE n = 2) AS second_ts FROM ranked GROUP BY customer_id),
@@ -172,7 +170,7 @@ o AS (SELECT o.order_id, o.customer_id, o.ts, o.status, o.product_line, r.n,
 		CASE WHEN o.gross_margin IS NOT NULL THEN ` + convert("o.gross_margin", "o.currency", rep) + ` END AS margin
 	FROM orders o LEFT JOIN ranked r ON r.order_id = o.order_id ` + d.FXJoin("o.currency", "CAST(o.ts AS DATE)") + `
 	WHERE o.ts >= ` + pStart + ` AND o.ts < ` + pEnd + `)
-SELECT ` + period + ` AS period, ` + group + ` AS grp,
+SELECT ` + period + ` AS period, ` + bd.expr + ` AS grp,
 	count(*) FILTER (WHERE o.status = 'paid'),
 	coalesce(CAST(sum(o.amount) FILTER (WHERE o.status = 'paid') AS DOUBLE), 0),
 	count(DISTINCT o.customer_id) FILTER (WHERE o.status = 'paid'),
@@ -183,7 +181,7 @@ SELECT ` + period + ` AS period, ` + group + ` AS grp,
 	count(*) FILTER (WHERE o.status = 'refunded'),
 	coalesce(CAST(sum(o.amount) FILTER (WHERE o.status = 'refunded') AS DOUBLE), 0),
 	count(*) FILTER (WHERE o.amount IS NULL)
-FROM o LEFT JOIN cust c ON c.customer_id = o.customer_id LEFT JOIN acq a ON a.id = o.customer_id
+FROM o LEFT JOIN cust c ON c.customer_id = o.customer_id` + bd.joins + `
 GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2`
 	rs, err := db.QueryContext(ctx, q, ps.args...)
 	if err != nil {

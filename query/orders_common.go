@@ -13,24 +13,19 @@ import (
 )
 
 // This file holds what the orders, renewals and referrals analyses share:
-// the customer's acquisition channel, the period checks and a small grid
-// writer for tables and CSV.
+// the customer breakdown, the period checks and a small grid writer for
+// tables and CSV.
 
-// acquisitionCTE returns the body of a CTE (id, channel) giving every
-// customer of the business's customer entity its acquisition channel by
-// the acquisition report's rule (docs/metrics.md, "Channel of a
-// customer"): the channel stored on the person or account, else the
-// channel of its first event that has one, else 'Unassigned'.
-func acquisitionCTE(entity string) string {
-	table, id := "people", "person_id"
-	if entity == "account" {
-		table, id = "accounts", "account_id"
+// customerBreakdown resolves a breakdown of customers (the business's
+// customer entity) identified by the SQL expression key: "" gives no
+// group (NULL), else channel, source, campaign (the acquisition touch,
+// acquisitionCTEs must be defined) or person.COLUMN / account.COLUMN as
+// for the funnels (BreakdownColumns).
+func customerBreakdown(biz *bowtie.Business, by, key string) (breakdown, error) {
+	if by == "" {
+		return breakdown{expr: "NULL"}, nil
 	}
-	return fmt.Sprintf(`SELECT c.%[2]s AS id, coalesce(c.channel, f.channel, 'Unassigned') AS channel
-	FROM %[1]s c LEFT JOIN (
-		SELECT %[2]s, arg_min(channel, ts) AS channel FROM events
-		WHERE channel IS NOT NULL AND %[2]s IN (SELECT %[2]s FROM %[1]s WHERE channel IS NULL)
-		GROUP BY %[2]s) f ON f.%[2]s = c.%[2]s`, table, id)
+	return resolveBreakdown(biz.CustomerEntity, by, key)
 }
 
 // periodBounds checks from and to (calendar dates) and returns them with

@@ -15,7 +15,7 @@ import (
 
 const ordersSmall = `
 INSERT INTO fx_rates VALUES ('2024-01-01', 'EUR', 'USD', 1.1);
-INSERT INTO people (person_id, channel) VALUES ('u1', 'Paid Social'), ('u2', NULL), ('u3', 'Referral Program');
+INSERT INTO people (person_id, channel, segment) VALUES ('u1', 'Paid Social', 'pro'), ('u2', NULL, 'pro'), ('u3', 'Referral Program', NULL);
 INSERT INTO events (id, type, name, ts, received_at, anonymous_id, person_id, channel) VALUES
  ('e1', 'page', 'Landing', '2023-12-01 10:00', '2023-12-01 10:00', 'a2', 'u2', 'Organic Search');
 INSERT INTO orders (order_id, customer_id, ts, amount, gross_margin, currency, status, product_line) VALUES
@@ -82,6 +82,14 @@ func TestRunOrders_HandComputed(t *testing.T) {
 		check("Organic Search", got["Organic Search"], want{2, 159, 79.5, 1, 1, 1, 1, 2, 53, 53.0 / 159, 0, 0})
 		check("Referral Program", got["Referral Program"], want{1, 30, 30, 1, 0, 1, 1, 1, 15, 0.5, 1, 40})
 	})
+	t.Run("Segment", func(t *testing.T) {
+		o := run("", "person.segment")
+		if len(o.Rows) != 2 || o.Rows[0].Group != "pro" || o.Rows[1].Group != "(not set)" {
+			t.Fatalf("rows %+v", o.Rows)
+		}
+		check("pro", o.Rows[0], want{4, 309, 77.25, 2, 2, 2, 1, 2, 93, 93.0 / 259, 0, 0})
+		check("(not set)", o.Rows[1], want{1, 30, 30, 1, 0, 1, 1, 1, 15, 0.5, 1, 40})
+	})
 	t.Run("Lines", func(t *testing.T) {
 		o := run("", "")
 		if len(o.Lines) != 2 || o.Lines[0].ProductLine != "app" || !closeTo(o.Lines[0].Revenue, 210) || !near(o.Lines[0].Share, 210.0/339) ||
@@ -92,7 +100,8 @@ func TestRunOrders_HandComputed(t *testing.T) {
 	t.Run("ErrBadRequest", func(t *testing.T) {
 		for _, req := range []query.OrdersRequest{
 			{From: date("2024-01-01"), To: date("2024-02-01"), Grain: "hour"},
-			{From: date("2024-01-01"), To: date("2024-02-01"), By: "campaign"},
+			{From: date("2024-01-01"), To: date("2024-02-01"), By: "planet"},
+			{From: date("2024-01-01"), To: date("2024-02-01"), By: "person.email_hash"},
 			{From: date("2024-02-01"), To: date("2024-01-01")},
 		} {
 			if _, err := query.RunOrders(ctx, s.DB(), query.DuckDB{}, biz, req); err == nil {

@@ -168,16 +168,16 @@ func referralRows(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 	if err != nil {
 		return nil, err
 	}
-	cust := "person_id"
+	cust, acq := "person_id", "acq_person"
 	if biz.CustomerEntity == "account" {
-		cust = "account_id"
+		cust, acq = "account_id", "acq_account"
 	}
 	// A referred person is the person of the earliest event carrying the
 	// referrer property (an anonymous visitor's event is resolved through
 	// identities); the referrer is that property's value.
 	q := `-- query.RunReferrals
 WITH ` + fxCTE(rep) + `,
-acq AS (` + acquisitionCTE(biz.CustomerEntity) + `),
+` + acquisitionCTEs + `,
 signup AS (SELECT entity_id AS person_id, min(ts) AS ts FROM stage_changes
 	WHERE entity_type = 'person' AND stage = ` + pStage + ` GROUP BY entity_id),
 tagged AS (SELECT coalesce(e.person_id, i.person_id) AS person_id, e.ts,
@@ -195,7 +195,7 @@ rs AS (SELECT ` + ps2 + ` AS period, count(*) AS signups, count(rs.ts) AS cycle_
 	WHERE s.ts >= ` + pStart + ` AND s.ts < ` + pEnd + ` GROUP BY 1),
 n AS (SELECT dl.closed_at AS ts, ` + convert("dl.amount", "dl.currency", rep) + ` AS amount,
 		coalesce(a.channel, 'Unassigned') IN ` + ps.list("channels", req.ReferralChannels) + ` AS referred
-	FROM deals dl ` + d.FXJoin("dl.currency", "CAST(dl.closed_at AS DATE)") + ` LEFT JOIN acq a ON a.id = dl.` + cust + `
+	FROM deals dl ` + d.FXJoin("dl.currency", "CAST(dl.closed_at AS DATE)") + ` LEFT JOIN ` + acq + ` a ON a.id = dl.` + cust + `
 	WHERE dl.status = 'won' AND dl.closed_at >= ` + pStart + ` AND dl.closed_at < ` + pEnd + ` AND dl.amount IS NOT NULL
 		AND dl.pipeline IN ` + ps.list("pipelines", req.NewPipelines) + `),
 nb AS (SELECT ` + pd + ` AS period, count(*) AS deals, CAST(sum(amount) AS DOUBLE) AS revenue,

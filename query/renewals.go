@@ -29,7 +29,9 @@ type RenewalsRequest struct {
 	From, To time.Time
 	// Grain cuts the period ("" for one row).
 	Grain string
-	// By is "" or "channel" (the customer's acquisition channel).
+	// By breaks down by the customer's "channel", "source", "campaign"
+	// (acquisition touch), "person.COLUMN" or "account.COLUMN"; "" for
+	// none.
 	By string
 	// Pipeline marks renewal deals (default DefaultRenewalPipeline).
 	Pipeline string
@@ -40,8 +42,8 @@ type RenewalsRequest struct {
 
 // RenewalsRow holds the renewal figures of one period (and channel).
 type RenewalsRow struct {
-	Period  string `json:"period,omitempty"`
-	Channel string `json:"channel,omitempty"`
+	Period string `json:"period,omitempty"`
+	Group  string `json:"group,omitempty"` // the By value (a channel, a segment, ...)
 	// Due counts renewal deals closed in the row (won or lost); open
 	// renewals are not due yet and are not counted.
 	Due  int64 `json:"due"`
@@ -92,8 +94,9 @@ func RunRenewals(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	if err := checkGrain(req.Grain); err != nil {
 		return nil, err
 	}
-	if req.By != "" && req.By != "channel" {
-		return nil, bowtie.Errorf(bowtie.EINVALID, "by: %q is not channel", req.By)
+	bd, err := customerBreakdown(biz, req.By, "r.customer")
+	if err != nil {
+		return nil, err
 	}
 	if req.Pipeline == "" {
 		req.Pipeline = DefaultRenewalPipeline
@@ -122,13 +125,9 @@ func RunRenewals(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	if biz.CustomerEntity == "account" {
 		cust = "account_id"
 	}
-	group := "NULL"
-	if req.By == "channel" {
-		group = "coalesce(a.channel, 'Unassigned')"
-	}
 	q := `-- query.RunRenewals
 WITH ` + fxCTE(rep) + `,
-acq AS (` + acquisitionCTE(biz.CustomerEntity) + `),
+` + acquisitionCTEs + `,
 dl AS (SELECT d.deal_id, d.` + cust + ` AS customer, d.pipeline, d.status, d.closed_at,
 		` + convert("d.amount", "d.currency", rep) + ` AS amount, d.amount IS NULL AS no_amount
 	FROM deals d ` + d.FXJoin("d.currency", "CAST(d.closed_at AS DATE)") + `
@@ -139,9 +138,9 @@ prev AS (SELECT deal_id, prev_amount FROM (
 		row_number() OVER (PARTITION BY r.deal_id ORDER BY c.closed_at DESC, c.deal_id DESC) AS k
 	FROM r JOIN dl c ON c.customer = r.customer AND c.status = 'won' AND c.closed_at < r.closed_at
 		AND c.deal_id <> r.deal_id AND c.pipeline IN ` + ps.list("contracts", req.ContractPipelines) + `) x WHERE k = 1)
-SELECT ` + period + `, ` + group + `, r.status = 'won', CAST(r.amount AS DOUBLE), CAST(p.prev_amount AS DOUBLE),
+SELECT ` + period + `, ` + bd.expr + `, r.status = 'won', CAST(r.amount AS DOUBLE), CAST(p.prev_amount AS DOUBLE),
 	r.amount IS NULL AND NOT r.no_amount
-FROM r LEFT JOIN prev p ON p.deal_id = r.deal_id LEFT JOIN acq a ON a.id = r.customer`
+FROM r LEFT JOIN prev p ON p.deal_id = r.deal_id` + bd.joins
 	rs, err := db.QueryContext(ctx, q, ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: renewals: %w", err)
@@ -166,7 +165,7 @@ FROM r LEFT JOIN prev p ON p.deal_id = r.deal_id LEFT JOIN acq a ON a.id = r.cus
 		}
 		row := rows[k]
 		if row == nil {
-			row = &RenewalsRow{Period: k.period, Channel: k.group}
+			row = &RenewalsRow{Period: k.period, Group: k.group}
 			rows[k] = row
 		}
 		for _, x := range []*RenewalsRow{row, total} {
@@ -193,7 +192,7 @@ FROM r LEFT JOIN prev p ON p.deal_id = r.deal_id LEFT JOIN acq a ON a.id = r.cus
 		if a.Due != b.Due {
 			return a.Due > b.Due
 		}
-		return a.Channel < b.Channel
+		return a.Group < b.Group
 	})
 	total.derive()
 	out.Total = *total
@@ -249,18 +248,18 @@ func (r *RenewalsRow) derive() {
 }
 
 func (rn *Renewals) grid(human bool) *grid {
-	g := &grid{head: []string{"period", "channel", "due", "won", "lost", "rate", "won_amount", "lost_amount", "uplifts", "uplift_mean", "uplift_median", "uplift_weighted"}}
+	g := &grid{head: []string{"period", "group", "due", "won", "lost", "rate", "won_amount", "lost_amount", "uplifts", "uplift_mean", "uplift_median", "uplift_weighted"}}
 	if human {
-		g.head = []string{"Period", "Channel", "Due", "Won", "Lost", "Renewal rate", "Won amount", "Lost amount", "Uplifts", "Uplift mean", "Uplift median", "Uplift weighted"}
+		g.head = []string{"Period", "Group", "Due", "Won", "Lost", "Renewal rate", "Won amount", "Lost amount", "Uplifts", "Uplift mean", "Uplift median", "Uplift weighted"}
 	}
 	add := func(r *RenewalsRow, period string) {
 		if human {
-			g.add(period, r.Channel, FormatCount(r.Due), FormatCount(r.Won), FormatCount(r.Lost), fmtOpt(r.Rate, "percent"),
+			g.add(period, r.Group, FormatCount(r.Due), FormatCount(r.Won), FormatCount(r.Lost), fmtOpt(r.Rate, "percent"),
 				formatValue(r.WonAmount, true, "money"), formatValue(r.LostAmount, true, "money"), FormatCount(r.Uplifts),
 				fmtOpt(r.UpliftMean, "percent"), fmtOpt(r.UpliftMedian, "percent"), fmtOpt(r.UpliftWeighted, "percent"))
 			return
 		}
-		g.add(period, r.Channel, count(r.Due), count(r.Won), count(r.Lost), cell(r.Rate), num(r.WonAmount), num(r.LostAmount),
+		g.add(period, r.Group, count(r.Due), count(r.Won), count(r.Lost), cell(r.Rate), num(r.WonAmount), num(r.LostAmount),
 			count(r.Uplifts), cell(r.UpliftMean), cell(r.UpliftMedian), cell(r.UpliftWeighted))
 	}
 	if rn.Grain != "" || rn.By != "" {

@@ -63,7 +63,7 @@ func TestRunRenewals_HandComputed(t *testing.T) {
 		r := run("2023-01-01", "2024-12-31", "year", "channel")
 		got := map[string]query.RenewalsRow{}
 		for _, row := range r.Rows {
-			got[row.Period+" "+row.Channel] = row
+			got[row.Period+" "+row.Group] = row
 		}
 		if len(got) != 4 {
 			t.Fatalf("rows %+v", r.Rows)

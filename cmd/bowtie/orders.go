@@ -13,9 +13,9 @@ func init() {
 }
 
 func runOrders(ctx context.Context, env *Env, args []string) error {
-	fs := env.newFlagSet("orders", "orders [--grain day|week|month|quarter|year] [--by channel|product_line] [--from DATE] [--to DATE] [--format table|json|csv]")
+	fs := env.newFlagSet("orders", "orders [--grain day|week|month|quarter|year] [--by product_line|channel|source|campaign|person.COLUMN|account.COLUMN] [--from DATE] [--to DATE] [--format table|json|csv]")
 	grain := fs.String("grain", "", "cut the period into `grain`s: day, week, month, quarter or year (default one row)")
-	by := fs.String("by", "", "break down by `channel` (the customer's acquisition channel) or product_line")
+	by := fs.String("by", "", "break down by product_line, or the customer's `channel`, source, campaign (acquisition touch), person.COLUMN or account.COLUMN")
 	from, to := analysisRangeFlags(fs)
 	format := fs.String("format", "table", "output `format`: table, json or csv")
 	if err := parseFlags(fs, args); err != nil {

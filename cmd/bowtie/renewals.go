@@ -14,9 +14,9 @@ func init() {
 }
 
 func runRenewals(ctx context.Context, env *Env, args []string) error {
-	fs := env.newFlagSet("renewals", "renewals [--grain day|week|month|quarter|year] [--by channel] [--pipeline NAME] [--contracts A,B] [--from DATE] [--to DATE] [--format table|json|csv]")
+	fs := env.newFlagSet("renewals", "renewals [--grain day|week|month|quarter|year] [--by channel|source|campaign|person.COLUMN|account.COLUMN] [--pipeline NAME] [--contracts A,B] [--from DATE] [--to DATE] [--format table|json|csv]")
 	grain := fs.String("grain", "", "cut the period into `grain`s: day, week, month, quarter or year (default one row)")
-	by := fs.String("by", "", "break down by `channel` (the customer's acquisition channel)")
+	by := fs.String("by", "", "break down by the customer's `channel`, source, campaign (acquisition touch), person.COLUMN or account.COLUMN")
 	pipeline := fs.String("pipeline", query.DefaultRenewalPipeline, "deals.pipeline `name` of renewal deals")
 	contracts := fs.String("contracts", strings.Join(query.DefaultContractPipelines, ","), "`pipelines` whose won deals are the contracts a renewal renews, comma-separated")
 	from, to := analysisRangeFlags(fs)
