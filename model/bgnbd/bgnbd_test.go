@@ -344,3 +344,28 @@ func TestFit_MarshalJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
+
+// The quadrature path of eq. 7 (used for large r+x or b+x, and where the
+// closed form fails) agrees with the closed form where both apply, for
+// a and b on either side of 1, and gives finite, increasing forecasts for
+// customers with thousands of purchases.
+func TestExpectedAlive_QuadratureVsClosedForm(t *testing.T) {
+	for _, p := range []Params{cdnowPublished, {R: 2, Alpha: 1, A: 3, B: 0.5}, {R: 0.5, Alpha: 5, A: 1.5, B: 0.3}, {R: 1, Alpha: 5, A: 0.6, B: 4}} {
+		for _, c := range [][4]float64{{39, 0, 0, 39}, {39, 2, 30, 39}, {100, 20, 50, 100}, {39, 35, 38, 39}, {365, 30, 300, 365}} {
+			r, al, a, b := p.R+c[1], p.Alpha+c[3], p.A, p.B+c[1]
+			closed := (a + b - 1) / (a - 1) * (1 - math.Pow(al/(al+c[0]), r)*hypGonum(r, b, a+b-1, c[0]/(al+c[0])))
+			near(t, "quadrature vs closed form", expectedByQuadrature(r, al, a, b, c[0]), closed, 1e-8*closed)
+		}
+	}
+	// a = 1: the closed form's limit.
+	q := Params{R: 1, Alpha: 5, A: 1, B: 2}
+	near(t, "a=1", expectedByQuadrature(q.R, q.Alpha, q.A, q.B, 39), q.ExpectedPurchases(39), 1e-8)
+	prev := 0.0
+	for _, tt := range []float64{30, 90, 365} {
+		v := cdnowPublished.ConditionalExpectedPurchases(tt, 5000, 364, 365)
+		if !(v > prev) || math.IsInf(v, 0) {
+			t.Errorf("E[Y(%v) | x = 5000] = %v after %v", tt, v, prev)
+		}
+		prev = v
+	}
+}

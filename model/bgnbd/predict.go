@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/integrate/quad"
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -14,20 +15,12 @@ import (
 //
 //	E[X(t)] = (a+b−1)/(a−1) · [1 − (α/(α+t))^r · 2F1(r, b; a+b−1; t/(α+t))].
 //
-// At a = 1, where the formula is 0/0, it returns the mean of its values at
-// a = 1 ± 1e-5.
+// See expectedAlive for how it is evaluated.
 func (p Params) ExpectedPurchases(t float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	if math.Abs(p.A-1) < 1e-6 {
-		lo, hi := p, p
-		lo.A, hi.A = 1-1e-5, 1+1e-5
-		return (lo.ExpectedPurchases(t) + hi.ExpectedPurchases(t)) / 2
-	}
-	z := t / (p.Alpha + t)
-	lead := math.Exp(p.R * math.Log(p.Alpha/(p.Alpha+t)))
-	return (p.A + p.B - 1) / (p.A - 1) * (1 - lead*mathext.Hypergeo(p.R, p.B, p.A+p.B-1, z))
+	return expectedAlive(p.R, p.Alpha, p.A, p.B, t)
 }
 
 // ConditionalExpectedPurchases returns E[Y(t) | x, tx, T], the expected
@@ -35,23 +28,94 @@ func (p Params) ExpectedPurchases(t float64) float64 {
 // calibration summary is (x, tx, T) (eq. 10):
 //
 //	(a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))]
-//	/ [1 + δ(x>0)·a/(b+x−1)·((α+T)/(α+tx))^(r+x)].
+//	/ [1 + δ(x>0)·a/(b+x−1)·((α+T)/(α+tx))^(r+x)],
 //
-// At a = 1 it returns the mean of its values at a = 1 ± 1e-5 (used within 1e-6 of a = 1).
+// that is P(alive) times eq. 7 with the posterior parameters r+x, α+T, a
+// and b+x of a customer still alive at T.
 func (p Params) ConditionalExpectedPurchases(t, x, tx, T float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	if math.Abs(p.A-1) < 1e-6 {
-		lo, hi := p, p
-		lo.A, hi.A = 1-1e-5, 1+1e-5
-		return (lo.ConditionalExpectedPurchases(t, x, tx, T) + hi.ConditionalExpectedPurchases(t, x, tx, T)) / 2
+	return expectedAlive(p.R+x, p.Alpha+T, p.A, p.B+x, t) * p.PAlive(x, tx, T)
+}
+
+// expectedAlive returns eq. 7 for parameters (r, α, a, b): the closed form
+// with gonum's 2F1 while r and b are below 40 (at a within 1e-6 of 1,
+// where it is 0/0, the mean of its values at a = 1 ± 1e-5); otherwise, or
+// when the closed form is not finite and positive, the integral over the
+// dropout probability
+//
+//	E = ∫ Beta(p; a, b) · (1 − (α/(α+pt))^r) / p dp
+//
+// by Gauss–Legendre quadrature (given p, λ ~ Gamma(r, α) buys
+// (1 − e^(−λpt))/p in expectation before dropping out). The tests compare
+// the two where both apply.
+func expectedAlive(r, al, a, b, t float64) float64 {
+	if r < 40 && b < 40 {
+		closed := func(a float64) float64 {
+			z := t / (al + t)
+			lead := math.Exp(r * math.Log(al/(al+t)))
+			return (a + b - 1) / (a - 1) * (1 - lead*mathext.Hypergeo(r, b, a+b-1, z))
+		}
+		var v float64
+		if math.Abs(a-1) < 1e-6 {
+			v = (closed(1-1e-5) + closed(1+1e-5)) / 2
+		} else {
+			v = closed(a)
+		}
+		if v > 0 && !math.IsInf(v, 0) {
+			return v
+		}
 	}
-	rx := p.R + x
-	z := t / (p.Alpha + T + t)
-	lead := math.Exp(rx * math.Log((p.Alpha+T)/(p.Alpha+T+t)))
-	num := (p.A + p.B + x - 1) / (p.A - 1) * (1 - lead*mathext.Hypergeo(rx, p.B+x, p.A+p.B+x-1, z))
-	return num * p.PAlive(x, tx, T)
+	return expectedByQuadrature(r, al, a, b, t)
+}
+
+// expectedByQuadrature integrates eq. 7's definition over p in two parts,
+// p in [0, ½] and 1−p in [0, ½], each cut into panels that halve towards
+// the end point (40 panels of 16 Gauss–Legendre nodes), so that the Beta
+// density's factors p^(a−1) and (1−p)^(b−1) are smooth on every panel; the
+// last, innermost panel uses u = p^a (v = (1−p)^b), where those factors
+// become constants. The part near p = 1 is skipped when (1−p)^(b−1) is
+// below e^(−60) there.
+func expectedByQuadrature(r, al, a, b, t float64) float64 {
+	lb := mathext.Lbeta(a, b)
+	// h is the integrand without the Beta density's end-point factors:
+	// (1 − (α/(α+pt))^r)/p / B(a, b).
+	h := func(p float64) float64 {
+		var v float64
+		if q := p * t / al; q < 1e-8 {
+			v = r * t / al * (1 - (r+1)/2*q) // series of (1 − (1+q)^−r)/p
+		} else {
+			v = -math.Expm1(-r*math.Log1p(q)) / p
+		}
+		return v * math.Exp(-lb)
+	}
+	// part integrates over d = distance from the end point in (0, ½]:
+	// f(d) = h(p)·d^(e−1)·(other factor), with e the exponent at that end.
+	part := func(e float64, toP func(d float64) float64, other func(p float64) float64) float64 {
+		const levels = 40
+		var s float64
+		hi := 0.5
+		for k := 0; k < levels; k++ {
+			lo := hi / 2
+			s += quad.Fixed(func(d float64) float64 {
+				p := toP(d)
+				return h(p) * other(p) * math.Exp((e-1)*math.Log(d))
+			}, lo, hi, 16, nil, 0)
+			hi = lo
+		}
+		// Innermost panel, d in (0, hi]: u = d^e, d^(e−1)·dd = du/e.
+		s += quad.Fixed(func(u float64) float64 {
+			p := toP(math.Pow(u, 1/e))
+			return h(p) * other(p) / e
+		}, 0, math.Pow(hi, e), 16, nil, 0)
+		return s
+	}
+	s := part(a, func(d float64) float64 { return d }, func(p float64) float64 { return math.Exp((b - 1) * math.Log1p(-p)) })
+	if b <= 1 || (b-1)*math.Log(2) < 60 {
+		s += part(b, func(d float64) float64 { return 1 - d }, func(p float64) float64 { return math.Exp((a - 1) * math.Log(p)) })
+	}
+	return s
 }
 
 // PAlive returns the probability that a customer with summary (x, tx, T) is
