@@ -33,10 +33,20 @@ func (p Params) ExpectedPurchases(t float64) float64 {
 // that is P(alive) times eq. 7 with the posterior parameters r+x, α+T, a
 // and b+x of a customer still alive at T.
 func (p Params) ConditionalExpectedPurchases(t, x, tx, T float64) float64 {
+	return p.ExpectedPurchasesIfAlive(t, x, T) * p.PAlive(x, tx, T)
+}
+
+// ExpectedPurchasesIfAlive returns E[Y(t) | alive at T, x, T], the
+// expected purchases in the next t time units of a customer with x repeat
+// purchases in T who is still active: eq. 7 with the posterior parameters
+// r+x, α+T, a and b+x. It does not depend on tx, so callers forecasting many
+// customers can compute it once per distinct (x, T) and multiply by
+// PAlive(x, tx, T).
+func (p Params) ExpectedPurchasesIfAlive(t, x, T float64) float64 {
 	if t <= 0 {
 		return 0
 	}
-	return expectedAlive(p.R+x, p.Alpha+T, p.A, p.B+x, t) * p.PAlive(x, tx, T)
+	return expectedAlive(p.R+x, p.Alpha+T, p.A, p.B+x, t)
 }
 
 // expectedAlive returns eq. 7 for parameters (r, α, a, b): the closed form

@@ -22,6 +22,8 @@ package clv
 import (
 	"errors"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/bowtie-analytics/bowtie/model/bgnbd"
 	"github.com/bowtie-analytics/bowtie/model/gammagamma"
@@ -75,4 +77,63 @@ func Forecast(bg bgnbd.Params, gg gammagamma.Params, c Customer, o Options) (Val
 	}
 	v.ExpectedPurchases = prev
 	return v, nil
+}
+
+// ForecastAll returns Forecast for every customer, computing the BG/NBD
+// expectations once per distinct (X, T) (they do not depend on TX) on all
+// cores (GOMAXPROCS goroutines). The results are those of Forecast.
+func ForecastAll(bg bgnbd.Params, gg gammagamma.Params, cs []Customer, o Options) ([]Value, error) {
+	if o.Periods < 1 || !(o.PeriodLength > 0) || !(o.Discount >= 0) || math.IsInf(o.Discount, 0) {
+		return nil, ErrOptions
+	}
+	type key struct{ x, T float64 }
+	idx := make(map[key]int, 1024)
+	var keys []key
+	which := make([]int, len(cs))
+	for i, c := range cs {
+		k := key{c.X, c.T}
+		j, ok := idx[k]
+		if !ok {
+			j = len(keys)
+			idx[k] = j
+			keys = append(keys, k)
+		}
+		which[i] = j
+	}
+	// For each distinct (x, T): the discounted purchases Σ ΔE_i/(1+d)^i and
+	// the total E over the horizon, for a customer alive at T.
+	disc := make([]float64, len(keys))
+	total := make([]float64, len(keys))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	chunk := (len(keys) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(keys))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := lo; j < hi; j++ {
+				prev, d, s := 0.0, 1.0, 0.0
+				for i := 1; i <= o.Periods; i++ {
+					cur := bg.ExpectedPurchasesIfAlive(float64(i)*o.PeriodLength, keys[j].x, keys[j].T)
+					d /= 1 + o.Discount
+					s += (cur - prev) * d
+					prev = cur
+				}
+				disc[j], total[j] = s, prev
+			}
+		}()
+	}
+	wg.Wait()
+	out := make([]Value, len(cs))
+	for i, c := range cs {
+		pa := bg.PAlive(c.X, c.TX, c.T)
+		spend := gg.ConditionalExpectedValue(c.X, c.Mean)
+		j := which[i]
+		out[i] = Value{PAlive: pa, ExpectedPurchases: pa * total[j], ExpectedSpend: spend, CLV: pa * disc[j] * spend}
+	}
+	return out, nil
 }

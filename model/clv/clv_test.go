@@ -92,3 +92,64 @@ func TestForecast_Simulated(t *testing.T) {
 	t.Logf("CLV %.4f, simulated %.4f ± %.4f", v.CLV, mean, se)
 	near(t, "CLV vs simulation", v.CLV, mean, 3*se)
 }
+
+// ForecastAll gives Forecast's values for every customer.
+func TestForecastAll(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	bs := bgnbd.Simulate(rng, bg, 3000, 39)
+	cs := make([]Customer, len(bs))
+	for i, b := range bs {
+		cs[i] = Customer{X: b.X, TX: b.TX, T: math.Ceil(b.T - float64(i%5)), Mean: 10 + float64(i%40)}
+		if cs[i].TX > cs[i].T {
+			cs[i].TX = cs[i].T
+		}
+	}
+	o := Options{Periods: 6, PeriodLength: 4, Discount: 0.01}
+	all, err := ForecastAll(bg, gg, cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cs {
+		v, _ := Forecast(bg, gg, c, o)
+		near(t, "CLV", all[i].CLV, v.CLV, 1e-9*math.Max(1, v.CLV))
+		near(t, "purchases", all[i].ExpectedPurchases, v.ExpectedPurchases, 1e-9*math.Max(1, v.ExpectedPurchases))
+		near(t, "P(alive)", all[i].PAlive, v.PAlive, 0)
+		near(t, "spend", all[i].ExpectedSpend, v.ExpectedSpend, 0)
+	}
+	if _, err := ForecastAll(bg, gg, cs, Options{}); err == nil {
+		t.Error("no error for empty options")
+	}
+}
+
+// BenchmarkForecastAll forecasts 1 M customers (times in whole days, one
+// year, 12 monthly steps); the baseline is Forecast customer by customer.
+func BenchmarkForecastAll(b *testing.B) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	p := bgnbd.Params{R: bg.R, Alpha: bg.Alpha * 7, A: bg.A, B: bg.B}
+	ages := make([]float64, 1000000)
+	for i := range ages {
+		ages[i] = 1 + 364*rng.Float64()
+	}
+	hs := bgnbd.SimulateHoldout(rng, p, ages, 0)
+	cs := make([]Customer, len(hs))
+	for i, h := range hs {
+		cs[i] = Customer{X: h.X, TX: math.Ceil(h.TX), T: math.Ceil(h.T), Mean: 20 + float64(i%50)}
+	}
+	o := Options{Periods: 12, PeriodLength: 30, Discount: 0.01}
+	b.Run("all", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := ForecastAll(p, gg, cs, o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("one-by-one-100k", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, c := range cs[:100000] {
+				if _, err := Forecast(p, gg, c, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
