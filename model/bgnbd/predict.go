@@ -220,6 +220,10 @@ func (p Params) ExpectedRepeatByFrequency(cs []HoldoutCustomer, maxX int) []Freq
 		rows[i].X = i
 	}
 	rows[maxX].Plus = true
+	// The expectation for a customer alive at T depends on (x, T, hold-out
+	// length) only: computed once per distinct triple.
+	type key struct{ x, T, h float64 }
+	memo := make(map[key]float64, 1024)
 	for _, c := range cs {
 		w := c.Count
 		if w == 0 {
@@ -228,7 +232,13 @@ func (p Params) ExpectedRepeatByFrequency(cs []HoldoutCustomer, maxX int) []Freq
 		k := int(math.Min(c.X, float64(maxX)))
 		rows[k].Customers += w
 		rows[k].Actual += w * c.HoldoutX
-		rows[k].Predicted += w * p.ConditionalExpectedPurchases(c.Holdout, c.X, c.TX, c.T)
+		kk := key{c.X, c.T, c.Holdout}
+		e, ok := memo[kk]
+		if !ok {
+			e = p.ExpectedPurchasesIfAlive(c.Holdout, c.X, c.T)
+			memo[kk] = e
+		}
+		rows[k].Predicted += w * e * p.PAlive(c.X, c.TX, c.T)
 	}
 	out := rows[:0]
 	for _, r := range rows {
@@ -254,6 +264,7 @@ type Start struct {
 // starts are on the same clock.
 func (p Params) ExpectedCumulativeRepeat(starts []Start, times []float64) []float64 {
 	out := make([]float64, len(times))
+	memo := make(map[float64]float64, 1024) // E[X(age)] by age
 	for i, tau := range times {
 		var s float64
 		for _, st := range starts {
@@ -262,7 +273,13 @@ func (p Params) ExpectedCumulativeRepeat(starts []Start, times []float64) []floa
 				if w == 0 {
 					w = 1
 				}
-				s += w * p.ExpectedPurchases(tau-st.At)
+				age := tau - st.At
+				e, ok := memo[age]
+				if !ok {
+					e = p.ExpectedPurchases(age)
+					memo[age] = e
+				}
+				s += w * e
 			}
 		}
 		out[i] = s
