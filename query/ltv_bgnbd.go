@@ -10,6 +10,7 @@ import (
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/model/bgnbd"
+	"github.com/bowtie-analytics/bowtie/model/gammagamma"
 )
 
 // BGNBDRow is the BG/NBD CLV of one group.
@@ -36,12 +37,16 @@ type BGNBDLTV struct {
 	// Fit is the fit on all purchases up to today (the forecast); Check
 	// the fit on the calibration period, with the hold-out comparison
 	// (nil without a hold-out).
-	Fit     *bgnbd.Fit  `json:"fit"`
-	Check   *BGNBDCheck `json:"check"`
-	Margin  float64     `json:"margin"`
-	Rows    []BGNBDRow  `json:"rows"`
-	Total   BGNBDRow    `json:"total"`
-	Summary *RFMSummary `json:"-"`
+	Fit *bgnbd.Fit `json:"fit"`
+	// Spend is the Gamma-Gamma fit of the mean repeat purchase values
+	// (nil when fewer than two customers bought again).
+	Spend    *gammagamma.Fit `json:"spend_fit"`
+	SpendErr string          `json:"spend_fit_error,omitempty"`
+	Check    *BGNBDCheck     `json:"check"`
+	Margin   float64         `json:"margin"`
+	Rows     []BGNBDRow      `json:"rows"`
+	Total    BGNBDRow        `json:"total"`
+	Summary  *RFMSummary     `json:"-"`
 }
 
 // BGNBDCheck is the papers' calibration/hold-out check.
@@ -53,10 +58,22 @@ type BGNBDCheck struct {
 	Customers      int64     `json:"customers"`
 	// ByFrequency compares the mean hold-out purchases, actual and
 	// predicted, by calibration frequency 0..6 and 7+.
-	ByFrequency []bgnbd.FrequencyRow `json:"by_frequency"`
+	ByFrequency []FrequencyCheck `json:"by_frequency"`
 	// Actual and Predicted are total hold-out repeat purchase days.
-	Actual    float64 `json:"actual"`
-	Predicted float64 `json:"predicted"`
+	Actual    float64  `json:"actual"`
+	Predicted *float64 `json:"predicted"`
+}
+
+// FrequencyCheck is one line of the check by calibration frequency: the
+// customers with X repeat purchase days (X or more when Plus) and their
+// mean hold-out purchase days, actual and predicted (nil when the model
+// cannot evaluate it).
+type FrequencyCheck struct {
+	X         int      `json:"x"`
+	Plus      bool     `json:"plus"`
+	Customers float64  `json:"customers"`
+	Actual    float64  `json:"actual"`
+	Predicted *float64 `json:"predicted"`
 }
 
 // toCustomers converts grouped summary rows (days) into the model's
@@ -164,13 +181,43 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 		return nil, err
 	}
 	out.Margin = margin
-	// Mean repeat value; first-time buyers take the population mean.
+	// The value of a future purchase: Gamma-Gamma's E[Z | x, mean], or
+	// without a fit the customer's own mean repeat value (first-time
+	// buyers: the mean over repeat buyers).
 	var sumM, nM float64
+	ggIn := make([]gammagamma.Customer, 0, len(s.Spend))
 	for _, r := range s.Spend {
 		sumM += r.M * float64(r.Count)
 		nM += float64(r.Count)
+		ggIn = append(ggIn, gammagamma.Customer{X: float64(r.X), Mean: r.M, Count: float64(r.Count)})
 	}
 	popMean := sumM / nM
+	// groupValue returns Σ E[Z | x, m_i] over count customers with x
+	// repeat purchases whose means sum to sumM: E[Z | x, m] is linear in m,
+	// so the sum is count·E[Z | x, 0] + (E[Z | x, 1] − E[Z | x, 0])·sumM.
+	groupValue := func(x float64, count int64, sumM float64) float64 {
+		if x == 0 {
+			return popMean * float64(count)
+		}
+		return sumM
+	}
+	valueNote := fmt.Sprintf("purchase value = the customer's mean repeat purchase day value (first-time buyers: the mean over repeat buyers, %.2f); Gamma-Gamma could not be fitted", popMean)
+	if gf, err := gammagamma.FitCustomers(ggIn); err != nil {
+		out.SpendErr = err.Error()
+	} else if mv := gf.MeanValue(); !math.IsNaN(mv) {
+		out.Spend = &gf
+		gp := gf.Params
+		groupValue = func(x float64, count int64, sumM float64) float64 {
+			v0 := gp.ConditionalExpectedValue(x, 0)
+			if x == 0 {
+				return v0 * float64(count)
+			}
+			return v0*float64(count) + (gp.ConditionalExpectedValue(x, 1)-v0)*sumM
+		}
+		valueNote = fmt.Sprintf("purchase value = Gamma-Gamma E[Z | x, mean repeat value] (p %.3f, q %.3f, γ %.3f; population mean %.2f), fitted on the %0.f repeat buyers", gp.P, gp.Q, gp.Gamma, mv, gf.N)
+	} else {
+		out.SpendErr = "q ≤ 1: the mean purchase value does not exist"
+	}
 	rate := monthlyRate(pol.DiscountRate)
 	ce := &condExpected{p: fit.Params, cache: map[[3]float64]float64{}}
 	monthU := 30.4375 / unit
@@ -188,10 +235,7 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 			disc += (e - prev) / math.Pow(1+rate, float64(i))
 			prev = e
 		}
-		value := g.SumM
-		if g.X == 0 {
-			value = popMean * float64(g.Count)
-		}
+		value := groupValue(x, g.Count, g.SumM)
 		pa := fit.PAlive(x, tx, T)
 		name := g.Group
 		if req.By == "" {
@@ -212,8 +256,8 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	}
 	row := func(name string, a *acc) BGNBDRow {
 		n := float64(a.n)
-		r := BGNBDRow{Group: name, Customers: a.n, Purchases: div(a.purch, n), PAlive: div(a.alive, n), Value: div(a.value, n)}
-		if v := div(a.clv, n); v != nil {
+		r := BGNBDRow{Group: name, Customers: a.n, Purchases: fdiv(a.purch, n), PAlive: fdiv(a.alive, n), Value: fdiv(a.value, n)}
+		if v := fdiv(a.clv, n); v != nil {
 			r.CLV = fnum(round4(*v))
 		}
 		return r
@@ -234,7 +278,8 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	out.Assumptions.Notes = append(out.Assumptions.Notes,
 		"purchases: days with paid revenue (revenue_sources) per customer, several on one day counting once; x = repeat purchase days, tx and T from the first purchase day, in "+pol.TimeUnit,
 		"fit: BG/NBD (Fader, Hardie & Lee 2005) by maximum likelihood on every customer's history up to today; P(alive) today",
-		fmt.Sprintf("CLV = margin × Σ_{months i ≤ %d} (E[Y(i)] − E[Y(i−1)] | x, tx, T) / (1+%.5f)^i × purchase value; purchase value = the customer's mean repeat purchase day value (first-time buyers: the mean over repeat buyers, %.2f). Gamma-Gamma is not yet wired in", pol.HorizonMonths, rate, popMean))
+		fmt.Sprintf("CLV = margin × Σ_{months i ≤ %d} (E[Y(i)] − E[Y(i−1)] | x, tx, T) / (1+%.5f)^i × purchase value (model/clv's method, grouped by identical (x, tx, T))", pol.HorizonMonths, rate),
+		valueNote)
 	if out.Check != nil {
 		out.Assumptions.Notes = append(out.Assumptions.Notes, fmt.Sprintf("check: fit on purchases to %s (ltv.calibration_end, or today − ltv.holdout_days), predictions compared with the hold-out to %s", out.Check.CalibrationEnd, out.Check.HoldoutEnd))
 	}
@@ -254,14 +299,18 @@ func bgnbdCheck(rows []RFMRow, unit, holdout float64) (*BGNBDCheck, error) {
 	ce := &condExpected{p: fit.Params, cache: map[[3]float64]float64{}}
 	chk := &BGNBDCheck{Fit: fit, Holdout: holdout}
 	hc := make([]bgnbd.HoldoutCustomer, 0, len(rows))
+	var pred float64
 	for _, r := range rows {
 		c := bgnbd.Customer{X: float64(r.X), TX: float64(r.TX) / unit, T: float64(r.T) / unit, Count: float64(r.Count)}
 		hc = append(hc, bgnbd.HoldoutCustomer{Customer: c, Holdout: holdout, HoldoutX: float64(r.HX)})
 		chk.Customers += r.Count
 		chk.Actual += float64(r.HX * r.Count)
-		chk.Predicted += float64(r.Count) * ce.at(holdout, c.X, c.TX, c.T)
+		pred += float64(r.Count) * ce.at(holdout, c.X, c.TX, c.T)
 	}
-	chk.ByFrequency = fit.ExpectedRepeatByFrequency(hc, 7)
+	chk.Predicted = fnum(pred)
+	for _, r := range fit.ExpectedRepeatByFrequency(hc, 7) {
+		chk.ByFrequency = append(chk.ByFrequency, FrequencyCheck{X: r.X, Plus: r.Plus, Customers: r.Customers, Actual: r.Actual, Predicted: fnum(r.Predicted)})
+	}
 	return chk, nil
 }
 
@@ -270,7 +319,7 @@ func bgnbdCheck(rows []RFMRow, unit, holdout float64) (*BGNBDCheck, error) {
 // saying which.
 func measuredMargin(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, end time.Time) (float64, string, error) {
 	var ps params
-	ctes := ltvBaseCTEs(d, biz, &ps, end)
+	ctes := ltvBaseCTEs(d, biz, &ps, end, [2]time.Time{end, end.Add(time.Second)}) // the local month is not read
 	q := "-- query.measuredMargin\nWITH " + joinCTEs(ctes) + "\nSELECT count(*), sum(gp) / nullif(sum(amount), 0) FROM rev WHERE gm_known"
 	var n int64
 	var m sql.NullFloat64

@@ -25,11 +25,6 @@ func checkLTVBy(by string) error {
 	return nil
 }
 
-// ltvSpan is the time range localTime is exact over in the LTV queries:
-// wide enough for any stored date (the importer refuses dates outside
-// 1900-2099; earlier instants take the first offset).
-var ltvSpan = [2]time.Time{time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}
-
 // ltvBaseCTEs returns the common table expressions every LTV and payback
 // query starts from, with their parameters in ps:
 //
@@ -46,7 +41,7 @@ var ltvSpan = [2]time.Time{time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), time.Dat
 //     customer, acquired at their first revenue with a positive (or
 //     unconvertible) amount, as the report's "new customers"; cohort is
 //     the local month of acq_ts.
-func ltvBaseCTEs(d Dialect, biz *bowtie.Business, ps *params, asOf time.Time) []string {
+func ltvBaseCTEs(d Dialect, biz *bowtie.Business, ps *params, asOf time.Time, span [2]time.Time) []string {
 	rep := ps.p("currency", biz.Currency)
 	pAsOf := ps.p("as_of", asOf.UTC())
 	margin := ps.p("default_margin", biz.LTV.DefaultMargin)
@@ -75,7 +70,7 @@ func ltvBaseCTEs(d Dialect, biz *bowtie.Business, ps *params, asOf time.Time) []
 	if len(rev) == 0 {
 		rev = append(rev, "SELECT NULL::VARCHAR, NULL::TIMESTAMP, NULL::DECIMAL(18,4), NULL::DECIMAL(18,4), NULL::VARCHAR WHERE false")
 	}
-	cohort, _ := d.Bucket("month", localTime(d, "min(ts)", biz.Location(), ltvSpan[0], ltvSpan[1]))
+	cohort, _ := d.Bucket("month", localTime(d, "min(ts)", biz.Location(), span[0], span[1]))
 	return []string{
 		fxCTE(rep),
 		"acq AS (" + acq + ")",
@@ -107,17 +102,36 @@ func ltvGroupExpr(by, c string) string {
 // checkRevenueFX returns the missing-rate error when rev holds money that
 // cannot be converted.
 func checkRevenueFX(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, asOf time.Time) error {
+	span := [2]time.Time{asOf, asOf.Add(time.Second)} // the local month is not read
 	var ps params
-	ctes := ltvBaseCTEs(d, biz, &ps, asOf)
+	ctes := ltvBaseCTEs(d, biz, &ps, asOf, span)
 	q := "-- query.checkRevenueFX\nWITH " + strings.Join(ctes, ",\n") + "\nSELECT count(*) FROM rev WHERE amount IS NULL OR gp IS NULL"
 	var n int64
 	if err := db.QueryRowContext(ctx, q, ps.args...).Scan(&n); err != nil {
 		return fmt.Errorf("query: ltv: %w", err)
 	}
 	if n > 0 {
-		return missingFX(ctx, db, biz, ltvSpan[0], asOf)
+		return missingFX(ctx, db, biz, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), asOf)
 	}
 	return nil
+}
+
+// dataSpan returns the range of instants the LTV queries convert to local
+// time (localTime is exact within it): from the first order, won deal or
+// subscription start to asOf, widened by a day each side. Keeping it tight
+// keeps the time-zone expression short.
+func dataSpan(ctx context.Context, db *sql.DB, asOf time.Time) ([2]time.Time, error) {
+	q := `-- query.dataSpan
+	SELECT min(t) FROM (SELECT min(ts) AS t FROM orders UNION ALL SELECT min(closed_at) FROM deals UNION ALL SELECT min(valid_from) FROM subscriptions)`
+	var first sql.NullTime
+	if err := db.QueryRowContext(ctx, q).Scan(&first); err != nil {
+		return [2]time.Time{}, fmt.Errorf("query: ltv: %w", err)
+	}
+	span := [2]time.Time{asOf.AddDate(0, 0, -1), asOf.AddDate(0, 0, 1)}
+	if first.Valid && first.Time.Before(span[0]) {
+		span[0] = first.Time.AddDate(0, 0, -1)
+	}
+	return span, nil
 }
 
 // monthIndex returns the number of whole calendar months from a to b
@@ -140,6 +154,15 @@ func asOfInstant(now time.Time, loc *time.Location) time.Time {
 
 // monthlyRate converts an annual discount rate to a monthly one.
 func monthlyRate(annual float64) float64 { return math.Pow(1+annual, 1.0/12) - 1 }
+
+// fdiv returns a/b, or nil when b is zero or the ratio is not a finite
+// number (a model that cannot evaluate its forecast).
+func fdiv(a, b float64) *float64 {
+	if b == 0 {
+		return nil
+	}
+	return fnum(a / b)
+}
 
 // fnum returns v, or nil when it is not a finite number.
 func fnum(v float64) *float64 {

@@ -2,6 +2,7 @@ package query_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ func TestLTV_Demos(t *testing.T) {
 		t.Skip("demo stores")
 	}
 	ctx := context.Background()
-	for _, name := range []string{"b2c"} { // b2b: see the report (too slow at present)
+	for _, name := range []string{"b2c", "b2b"} {
 		t.Run(name, func(t *testing.T) {
 			f := demoStore(t, name)
 			db := f.store.DB()
@@ -79,13 +80,20 @@ func TestLTV_Demos(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bg.Fit == nil || bg.Total.CLV == nil || *bg.Total.CLV <= 0 || *bg.Total.PAlive <= 0 || *bg.Total.PAlive > 1 {
+			// The B2C demo's orders are monthly subscription payments:
+			// nobody drops out between them, the fit runs a and b to
+			// infinity and the model's forecasts are not finite; only the
+			// B2B demo's parts orders are a non-contractual setting.
+			if bg.Fit == nil || (name == "b2b" || bg.Fit.Converged) && (bg.Total.CLV == nil || *bg.Total.CLV <= 0 || *bg.Total.PAlive <= 0 || *bg.Total.PAlive > 1) {
 				t.Errorf("bgnbd: fit %+v total %+v", bg.Fit, bg.Total)
 			}
-			if c := bg.Check; c == nil || c.Predicted <= 0 {
-				t.Errorf("bgnbd: no hold-out check")
+			if c := bg.Check; c == nil {
+				t.Errorf("bgnbd: no hold-out check: %+v", c)
 			} else {
-				t.Logf("%s: bgnbd hold-out actual %.0f predicted %.1f; fit %+v", name, c.Actual, c.Predicted, c.Fit.Params)
+				t.Logf("%s: bgnbd hold-out actual %.0f predicted %v; fit %+v", name, c.Actual, c.Predicted, c.Fit.Params)
+				if _, err := json.Marshal(bg); err != nil {
+					t.Errorf("bgnbd: JSON: %v", err)
+				}
 			}
 			if name != "b2c" {
 				return

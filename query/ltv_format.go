@@ -189,7 +189,7 @@ func (b *BGNBDLTV) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "\nCalibration/hold-out check: calibration to %s, hold-out to %s (%.1f %s), %d customers\n", c.CalibrationEnd, c.HoldoutEnd, c.Holdout, b.TimeUnit, c.Customers)
 		fmt.Fprintf(w, "calibration fit: r %.4f (%.4f), α %.4f (%.4f), a %.4f (%.4f), b %.4f (%.4f), log-likelihood %.2f\n",
 			f.R, f.SE.R, f.Alpha, f.SE.Alpha, f.A, f.SE.A, f.B, f.SE.B, f.LogLik)
-		fmt.Fprintf(w, "hold-out repeat purchase days: actual %.0f, predicted %.1f\n", c.Actual, c.Predicted)
+		fmt.Fprintf(w, "hold-out repeat purchase days: actual %.0f, predicted %s\n", c.Actual, fmtNum(c.Predicted, 1))
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "Calibration x\tCustomers\tActual mean\tPredicted mean\t")
 		for _, r := range c.ByFrequency {
@@ -197,7 +197,7 @@ func (b *BGNBDLTV) WriteTable(w io.Writer) error {
 			if r.Plus {
 				x += "+"
 			}
-			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t\n", x, r.Customers, r.Actual, r.Predicted)
+			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%s\t\n", x, r.Customers, r.Actual, fmtNum(r.Predicted, 3))
 		}
 		return tw.Flush()
 	}

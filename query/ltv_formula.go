@@ -53,9 +53,9 @@ const subscriptionMRR = `coalesce(s.mrr, s.amount * coalesce(s.quantity, 1) / co
 // converted to the reporting currency at the segment's start;
 // subcust (customer_id, start, cohort, channel, campaign): every
 // subscriber, acquired at the start of their first active segment.
-func subsCTEs(d Dialect, biz *bowtie.Business, ps *params) []string {
+func subsCTEs(d Dialect, biz *bowtie.Business, ps *params, span [2]time.Time) []string {
 	rep := ps.p("currency", biz.Currency)
-	cohort, _ := d.Bucket("month", localTime(d, "min(valid_from)", biz.Location(), ltvSpan[0], ltvSpan[1]))
+	cohort, _ := d.Bucket("month", localTime(d, "min(valid_from)", biz.Location(), span[0], span[1]))
 	return []string{
 		"sub AS (SELECT s.customer_id, s.valid_from, coalesce(s.valid_to, TIMESTAMP '9999-12-31') AS valid_to, " +
 			"lower(coalesce(s.billing_interval, 'month')) AS interval, CAST(" +
@@ -93,8 +93,12 @@ func RunFormulaLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 		e := s.AddDate(0, 1, 0)
 		vals = append(vals, fmt.Sprintf("(%d, %s, %s)", i, timestampLiteral(s), timestampLiteral(e)))
 	}
+	span, err := dataSpan(ctx, db, asOf)
+	if err != nil {
+		return nil, err
+	}
 	var ps params
-	ctes := append(ltvBaseCTEs(d, biz, &ps, asOf), subsCTEs(d, biz, &ps)...)
+	ctes := append(ltvBaseCTEs(d, biz, &ps, asOf, span), subsCTEs(d, biz, &ps, span)...)
 	grp := ltvGroupExpr(req.By, "c")
 	wFrom := ps.p("window_from", time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, loc).UTC())
 	wTo := ps.p("window_to", time.Date(lastStart.Year(), lastStart.Month()+1, 1, 0, 0, 0, 0, loc).UTC())

@@ -196,9 +196,13 @@ type histAcc struct {
 // 0..months, with the total revenue and the revenue whose gross profit
 // used the default margin. by "cohort" groups nothing (”).
 func historicalSums(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, by string, asOf time.Time, months int) (map[histKey]*histAcc, float64, float64, error) {
+	span, err := dataSpan(ctx, db, asOf)
+	if err != nil {
+		return nil, 0, 0, err
+	}
 	var ps params
-	ctes := ltvBaseCTEs(d, biz, &ps, asOf)
-	revMonth, _ := d.Bucket("month", localTime(d, "r.ts", biz.Location(), ltvSpan[0], ltvSpan[1]))
+	ctes := ltvBaseCTEs(d, biz, &ps, asOf, span)
+	revMonth, _ := d.Bucket("month", localTime(d, "r.ts", biz.Location(), span[0], span[1]))
 	grp := ltvGroupExpr(by, "c")
 	if by == "cohort" {
 		grp = "''"

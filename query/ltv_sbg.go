@@ -86,8 +86,12 @@ func RunSBGLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business,
 	if interval == "year" {
 		per = 12
 	}
+	span, err := dataSpan(ctx, db, asOf)
+	if err != nil {
+		return nil, err
+	}
 	var ps params
-	ctes := append(ltvBaseCTEs(d, biz, &ps, asOf), subsCTEs(d, biz, &ps)...)
+	ctes := append(ltvBaseCTEs(d, biz, &ps, asOf, span), subsCTEs(d, biz, &ps, span)...)
 	pAsOf := ps.p("as_of", asOf.UTC())
 	pInt := ps.p("interval", interval)
 	grp := ltvGroupExpr(req.By, "c")

@@ -54,10 +54,10 @@ type GroupRFM struct {
 // customer whose first purchase day is on or before calEnd, then grouped.
 // part selects the output: "rfm" (x, tx, T, hx, count), "spend" (x, m,
 // count) or "groups" (grp, x, tx, T, count, sum m).
-func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, by, part string) string {
-	ctes := ltvBaseCTEs(d, biz, ps, end)
+func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by, part string) string {
+	ctes := ltvBaseCTEs(d, biz, ps, end, span)
 	pCal := ps.p("cal_end", calEnd)
-	day := "CAST(" + localTime(d, "r.ts", biz.Location(), ltvSpan[0], ltvSpan[1]) + " AS DATE)"
+	day := "CAST(" + localTime(d, "r.ts", biz.Location(), span[0], span[1]) + " AS DATE)"
 	body := "-- query.RunRFMSummary\nWITH " + strings.Join(ctes, ",\n") + `,
 	days AS (SELECT r.customer_id, ` + day + ` AS day, sum(r.amount) AS amount FROM rev r WHERE r.amount > 0 GROUP BY ALL),
 	per AS (SELECT customer_id, min(day) AS first,
@@ -85,8 +85,12 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 // Groups empty.
 func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, calEnd, end time.Time, by string, withGroups bool) (*RFMSummary, error) {
 	out := &RFMSummary{}
+	span, err := dataSpan(ctx, db, end)
+	if err != nil {
+		return nil, err
+	}
 	var ps params
-	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, by, "rfm"), ps.args...)
+	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, "rfm"), ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
 	}
@@ -103,7 +107,7 @@ func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
 	}
 	ps = params{}
-	rs, err = db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, by, "spend"), ps.args...)
+	rs, err = db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, "spend"), ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
 	}
@@ -123,7 +127,7 @@ func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 		return out, nil
 	}
 	ps = params{}
-	rs, err = db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, by, "groups"), ps.args...)
+	rs, err = db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, "groups"), ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
 	}
