@@ -255,7 +255,7 @@ func revenueMissingFX(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *
 	var ps params
 	rep := ps.p("currency", biz.Currency)
 	q := `-- query.revenue missing fx
-	WITH ` + revenueBase(&ps, biz, g) + `,
+	WITH ` + revenueBase(&ps, biz, g, false) + `,
 	first AS (SELECT cur, min(date) AS first FROM fx GROUP BY cur)
 	SELECT p.cur, min(b.d) FROM pos p JOIN bnd b ON b.t >= p.s
 	WHERE p.cur <> ` + rep + ` AND p.e > (SELECT min(t) FROM bnd) AND p.s < (SELECT max(t) FROM bnd)

@@ -25,3 +25,23 @@ func RevenueSQL(biz *bowtie.Business, opts RevenueOptions) (string, []any, error
 	}
 	return buildRevenueSQL(biz, g, opts.By)
 }
+
+// RevenuePart runs one of the queries of RevenueQuery.
+func RevenuePart(ctx context.Context, db *sql.DB, biz *bowtie.Business, opts RevenueOptions, part string) error {
+	g, err := newRevenueGrid(opts.Grain, biz.Location(), opts.From, opts.To, 0)
+	if err != nil {
+		return err
+	}
+	periods := make([]RevenuePeriod, g.n())
+	switch part {
+	case "overlaps":
+		return checkOverlaps(ctx, db)
+	case "movements":
+		_, err = revenueRows(ctx, db, biz, g, "")
+	case "daily":
+		err = revenueDaily(ctx, db, biz, g, periods)
+	case "trials":
+		err = revenueTrials(ctx, db, biz, g, periods)
+	}
+	return err
+}

@@ -50,8 +50,8 @@ func RevenueLog(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 	}
 	var ps params
 	q := `-- query.revenue log
-	WITH ` + revenueBase(&ps, biz, g) + revenueMoves(&ps, biz, g) + `
-	SELECT c, k, typ, before, after, pb, pa, bv, nf FROM mv WHERE typ IS NOT NULL OR nf > 0 ORDER BY k, c, bv`
+	WITH ` + revenueBase(&ps, biz, g, true) + revenueMoves(&ps, biz, g) + `
+	SELECT c, k, typ, before / 1e6, after / 1e6, pb, pa, bv / 1e6, nf FROM mv WHERE typ IS NOT NULL OR nf > 0 ORDER BY k, c, bv`
 	rs, err := db.QueryContext(ctx, q, ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: revenue log: %w", err)

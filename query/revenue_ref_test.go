@@ -141,7 +141,7 @@ func (st *refState) mrrAt(c string, t, d time.Time, fx refFX, fxMissing *bool) (
 		if !ok {
 			*fxMissing = true
 		}
-		v := s.mrr * r
+		v := math.Round(s.mrr*r*1e6) / 1e6 // each segment rounded to a millionth
 		sum += v
 		if first || v > best || v == best && s.plan > plan {
 			best, plan, first = v, s.plan, false

@@ -18,7 +18,7 @@ import (
 func revenueDaily(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *revenueGrid, periods []RevenuePeriod) error {
 	var ps params
 	q := `-- query.revenue daily customers
-	WITH ` + revenueBase(&ps, biz, g) + `,
+	WITH ` + revenueBase(&ps, biz, g, false) + `,
 	days (j, t, k) AS (VALUES ` + g.dayValues(biz.Location()) + `),
 	ev AS (SELECT ss AS t, 1 AS dlt FROM spell UNION ALL SELECT se, -1 FROM spell),
 	evj AS (SELECT days.j, sum(ev.dlt) AS x FROM ev ASOF JOIN days ON ev.t <= days.t GROUP BY days.j),
@@ -88,8 +88,8 @@ func revenueT12M(ctx context.Context, db *sql.DB, biz *bowtie.Business, opts Rev
 	}
 	var ps params
 	q := `-- query.revenue t12m
-	WITH ` + revenueBase(&ps, biz, g) + `
-	SELECT b.k, sum(a.mrr), sum(coalesce(x.mrr, 0)), sum(least(coalesce(x.mrr, 0), a.mrr)), sum(a.nofx) + sum(coalesce(x.nofx, 0))
+	WITH ` + revenueBase(&ps, biz, g, false) + `
+	SELECT b.k, sum(a.mrr) / 1e6, sum(coalesce(x.mrr, 0)) / 1e6, sum(least(coalesce(x.mrr, 0), a.mrr)) / 1e6, sum(a.nofx) + sum(coalesce(x.nofx, 0))
 	FROM snap a JOIN bnd b ON b.k = a.k + 12 LEFT JOIN snap x ON x.c = a.c AND x.k = b.k
 	GROUP BY b.k ORDER BY b.k`
 	rs, err := db.QueryContext(ctx, q, ps.args...)

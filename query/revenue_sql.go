@@ -101,6 +101,15 @@ func (g *revenueGrid) dayValues(loc *time.Location) string {
 	return b.String()
 }
 
+// revenueMoney returns the segment MRR m (currency cur) converted to the
+// reporting currency rep with fx.rate (the rates row of the boundary) in
+// millionths, as a BIGINT: each segment's converted MRR is rounded to a
+// millionth, so the sums are exact integers whatever the order of
+// addition (NULL when a rate is missing).
+func revenueMoney(m, cur, rep string) string {
+	return "CAST(round(" + m + " * CASE WHEN " + cur + " = " + rep + " THEN 1.0 ELSE fx.rate END * 1000000) AS BIGINT)"
+}
+
 // revenueBase returns the CTEs every revenue query shares: fx, bnd (the
 // boundaries), seg (counted segments: customer c, plan, currency cur,
 // start s, end e, unconverted MRR m), pos (the segments with m > 0 and
@@ -109,7 +118,7 @@ func (g *revenueGrid) dayValues(loc *time.Location) string {
 // se, prev, kind: each customer's paid spells, maximal stretches of
 // positive MRR, the end of the one before and whether it starts as new
 // or reactivation).
-func revenueBase(ps *params, biz *bowtie.Business, g *revenueGrid) string {
+func revenueBase(ps *params, biz *bowtie.Business, g *revenueGrid, withPlan bool) string {
 	pol := biz.Revenue
 	rep := ps.p("currency", biz.Currency)
 	far := "TIMESTAMP '9999-12-31 00:00:00'"
@@ -132,6 +141,10 @@ func revenueBase(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 		win := ps.p("react_days", pol.ReactivationWindowDays)
 		kind = "CASE WHEN ss <= prev + to_days(CAST(" + win + " AS INTEGER)) THEN 'reactivation' ELSE 'new' END"
 	}
+	plan := "CAST(NULL AS VARCHAR)"
+	if withPlan {
+		plan = "max({'m': " + revenueMoney("p.m", "p.cur", rep) + ", 'p': p.plan}).p"
+	}
 	return `fx AS NOT MATERIALIZED (` + strings.TrimPrefix(fxCTE(rep), "fx AS (") + `,
 	bnd (k, t, d) AS (VALUES ` + g.values() + `),
 	seg AS (SELECT customer_id AS c, plan, coalesce(currency, ` + rep + `) AS cur, valid_from AS s, ` + end + ` AS e, ` + m + ` AS m FROM subscriptions),
@@ -145,8 +158,8 @@ func revenueBase(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 	rates AS (SELECT x.cur, x.k, fx.rate FROM (SELECT curs.cur, bnd.k, bnd.d FROM curs, bnd) x
 		` + DuckDB{}.FXJoin("x.cur", "x.d") + `),
 	snap AS (
-		SELECT p.c, b.k, sum(` + convert("p.m", "p.cur", rep) + `) AS mrr,
-			max({'m': ` + convert("p.m", "p.cur", rep) + `, 'p': p.plan}).p AS plan,
+		SELECT p.c, b.k, sum(` + revenueMoney("p.m", "p.cur", rep) + `) AS mrr,
+			` + plan + ` AS plan,
 			count(*) FILTER (WHERE p.cur <> ` + rep + ` AND fx.rate IS NULL) AS nofx,
 			min(p.n) AS n
 		FROM isl p
@@ -182,15 +195,15 @@ func revenueMoves(ps *params, biz *bowtie.Business, g *revenueGrid) string {
 			WHEN p.before > 0 AND p.after = 0 THEN 'churn'` + disc + `
 			WHEN p.after > p.before THEN 'expansion'
 			WHEN p.after < p.before THEN 'contraction' END AS typ,
-			CAST(0 AS DECIMAL(38,10)) AS bv, p.nf
+			CAST(0 AS HUGEINT) AS bv, p.nf
 		FROM pairs p
 		JOIN bnd bk ON bk.k = p.k JOIN bnd bp ON bp.k = p.k - 1
 		LEFT JOIN spell sp ON sp.c = p.c AND sp.n = p.n`
 	if pol.SamePeriod == "split" {
 		q += `
 		UNION ALL
-		SELECT sp.c, bk.k, 0, 0, NULL, max({'m': ` + convert("p.m", "p.cur", rep) + `, 'p': p.plan}).p, sp.kind,
-			sum(` + convert("p.m", "p.cur", rep) + `),
+		SELECT sp.c, bk.k, 0, 0, NULL, max({'m': ` + revenueMoney("p.m", "p.cur", rep) + `, 'p': p.plan}).p, sp.kind,
+			sum(` + revenueMoney("p.m", "p.cur", rep) + `),
 			count(*) FILTER (WHERE p.cur <> ` + rep + ` AND fx.rate IS NULL)
 		FROM spell sp
 		JOIN bnd bk ON sp.se <= bk.t JOIN bnd bp ON bp.k = bk.k - 1 AND sp.ss > bp.t
@@ -245,7 +258,7 @@ func acqChannelSQL(biz *bowtie.Business) string {
 // group with the sums and counts of the movements.
 func buildRevenueSQL(biz *bowtie.Business, g *revenueGrid, by string) (string, []any, error) {
 	var ps params
-	base := revenueBase(&ps, biz, g) + revenueMoves(&ps, biz, g)
+	base := revenueBase(&ps, biz, g, by == "plan") + revenueMoves(&ps, biz, g)
 	join, expr, err := revenueGroupSQL(&ps, biz, by)
 	if err != nil {
 		return "", nil, err
@@ -253,12 +266,12 @@ func buildRevenueSQL(biz *bowtie.Business, g *revenueGrid, by string) (string, [
 	q := `-- query.revenue
 	WITH ` + base + `
 	SELECT mv.k, ` + expr + ` AS grp,
-		sum(mv.before), sum(mv.after),
-		sum(CASE WHEN mv.typ = 'new' THEN mv.after - mv.before + mv.bv ELSE 0 END),
-		sum(CASE WHEN mv.typ = 'expansion' THEN mv.after - mv.before ELSE 0 END),
-		sum(CASE WHEN mv.typ = 'contraction' THEN mv.before - mv.after ELSE 0 END),
-		sum(CASE WHEN mv.typ = 'churn' THEN mv.before ELSE 0 END + mv.bv),
-		sum(CASE WHEN mv.typ = 'reactivation' THEN mv.after - mv.before + mv.bv ELSE 0 END),
+		sum(mv.before) / 1e6, sum(mv.after) / 1e6,
+		sum(CASE WHEN mv.typ = 'new' THEN mv.after - mv.before + mv.bv ELSE 0 END) / 1e6,
+		sum(CASE WHEN mv.typ = 'expansion' THEN mv.after - mv.before ELSE 0 END) / 1e6,
+		sum(CASE WHEN mv.typ = 'contraction' THEN mv.before - mv.after ELSE 0 END) / 1e6,
+		sum(CASE WHEN mv.typ = 'churn' THEN mv.before ELSE 0 END + mv.bv) / 1e6,
+		sum(CASE WHEN mv.typ = 'reactivation' THEN mv.after - mv.before + mv.bv ELSE 0 END) / 1e6,
 		count(*) FILTER (WHERE mv.before > 0), count(*) FILTER (WHERE mv.after > 0),
 		count(*) FILTER (WHERE mv.typ = 'new' AND (mv.before = 0)),
 		count(*) FILTER (WHERE mv.typ = 'reactivation' AND (mv.before = 0)),
