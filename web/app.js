@@ -1,8 +1,8 @@
 // The dashboard: workspace, date range and view in the URL. The
 // Acquisition & ROI view (KPI tiles, the spend/revenue chart and the
 // channel table, all from GET /api/v1/report) is drawn here; the other
-// views by funnels.js, eventfunnel.js, sales.js, retention.js and
-// activity.js. No figure is computed here except the change against the
+// views by funnels.js, eventfunnel.js, sales.js, retention.js,
+// activity.js, revenue.js, ltv.js and orders.js. No figure is computed here except the change against the
 // previous period.
 
 import { getJSON, url } from './api.js';
@@ -15,10 +15,14 @@ import { loadRetention } from './retention.js';
 import { bindBuilder, defaultSteps, loadEventFunnel, renderBuilder } from './eventfunnel.js';
 import { loadSales } from './sales.js';
 import { loadActivity } from './activity.js';
+import { loadRevenue } from './revenue.js';
+import { loadLTV } from './ltv.js';
+import { loadOrders } from './orders.js';
 
 /** VIEWS are the dashboard's views: the page title of each. */
 const VIEWS = {
   roi: 'Acquisition & ROI', funnels: 'Funnels', 'event-funnel': 'Event funnel', sales: 'Sales', retention: 'Retention', activity: 'Activity',
+  revenue: 'Revenue', ltv: 'LTV & payback', orders: 'Orders & renewals',
 };
 
 const $ = (id) => document.getElementById(id);
@@ -39,6 +43,9 @@ const state = {
   eventFunnel: { steps: [], window: '14d', mode: 'ordered', by: '' },
   retention: { mode: 'on', grain: 'week' },
   activity: { grain: 'week' },
+  // An empty revenue period is the last one of the range.
+  revenue: { grain: 'month', by: 'plan', period: '' },
+  ltv: { model: 'historical' },
 };
 
 /** LOADERS fetch and draw the views other than roi. */
@@ -48,6 +55,9 @@ const LOADERS = {
   sales: (params, current) => loadSales(params, current),
   retention: (params, current) => loadRetention(params, state.retention, current),
   activity: (params, current) => loadActivity(params, state.activity, current),
+  revenue: (params, current) => loadRevenue(params, state.revenue, current),
+  ltv: (params, current) => loadLTV(params, state.ltv, current),
+  orders: (params, current) => loadOrders(params, current),
 };
 
 /** viewParams are the view's own URL parameters. */
@@ -63,6 +73,12 @@ function viewParams() {
       return { view: 'retention', mode: state.retention.mode, grain: state.retention.grain };
     case 'activity':
       return { view: 'activity', grain: state.activity.grain };
+    case 'revenue': {
+      const r = state.revenue;
+      return { view: 'revenue', grain: r.grain, by: r.by, ...(r.period ? { period: r.period } : {}) };
+    }
+    case 'ltv':
+      return { view: 'ltv', model: state.ltv.model };
   }
   return state.view === 'roi' ? {} : { view: state.view };
 }
@@ -86,6 +102,9 @@ function showView() {
   $('ef-window').value = state.eventFunnel.window;
   $('retention-grain').value = state.retention.grain;
   $('activity-grain').value = state.activity.grain;
+  $('revenue-grain').value = state.revenue.grain;
+  $('revenue-by').value = state.revenue.by;
+  for (const b of document.querySelectorAll('[data-ltv-model]')) b.setAttribute('aria-pressed', String(b.dataset.ltvModel === state.ltv.model));
 }
 
 /** grainFor picks the chart's time grain: weeks under ~4 months, else months. */
@@ -302,6 +321,26 @@ function bind() {
     state.activity.grain = e.target.value;
     load();
   });
+  $('revenue-grain').addEventListener('change', (e) => {
+    state.revenue.grain = e.target.value;
+    state.revenue.period = '';
+    load();
+  });
+  $('revenue-by').addEventListener('change', (e) => {
+    state.revenue.by = e.target.value;
+    load();
+  });
+  $('revenue-period').addEventListener('change', (e) => {
+    state.revenue.period = e.target.value;
+    load();
+  });
+  for (const b of document.querySelectorAll('[data-ltv-model]')) {
+    b.addEventListener('click', () => {
+      state.ltv.model = b.dataset.ltvModel;
+      showView();
+      load();
+    });
+  }
   $('workspace').addEventListener('change', (e) => {
     state.ws = state.workspaces.find((w) => w.name === e.target.value) || state.workspaces[0];
     state.from = state.to = '';
@@ -331,6 +370,13 @@ function readView(q) {
     state.retention.grain = pick(q.get('grain'), ['day', 'week', 'month'], 'week');
   } else if (state.view === 'activity') {
     state.activity.grain = pick(q.get('grain'), ['day', 'week', 'month'], 'week');
+  } else if (state.view === 'revenue') {
+    state.revenue.grain = pick(q.get('grain'), ['week', 'month'], 'month');
+    state.revenue.by = pick(q.get('by'), ['plan', 'channel', 'segment', 'cohort'], 'plan');
+    const p = q.get('period');
+    state.revenue.period = dates.isDate(p) ? p : '';
+  } else if (state.view === 'ltv') {
+    state.ltv.model = pick(q.get('model'), ['historical', 'formula', 'sbg', 'bgnbd'], 'historical');
   }
 }
 

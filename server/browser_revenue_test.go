@@ -1,0 +1,428 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bowtie-analytics/bowtie/demo"
+	"github.com/bowtie-analytics/bowtie/duckdb"
+	"github.com/bowtie-analytics/bowtie/query"
+	"github.com/bowtie-analytics/bowtie/server"
+)
+
+// demoEventsBrowser is the size of the demo stores the revenue views are
+// tested on: small, but with subscriptions, orders, deals and referrals.
+const demoEventsBrowser = 40_000
+
+var (
+	demoStoresMu sync.Mutex
+	demoStores   = map[string]*duckdb.Store{}
+)
+
+// demoStoreFor returns the demo of business (b2b or b2c) at
+// demoEventsBrowser, generated once per test binary (seed 1, the 18
+// months up to demo.ReferenceDate).
+func demoStoreFor(t *testing.T, business string) *duckdb.Store {
+	t.Helper()
+	demoStoresMu.Lock()
+	defer demoStoresMu.Unlock()
+	if st := demoStores[business]; st != nil {
+		return st
+	}
+	st, err := duckdb.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Generate(context.Background(), st, demo.Options{Business: business, Seed: 1, Events: demoEventsBrowser}); err != nil {
+		t.Fatal(err)
+	}
+	demoStores[business] = st
+	return st
+}
+
+// frameScript drives a dashboard view inside an iframe of the same
+// origin: it waits for the view to be ready, sets the control #id to
+// value (a select) or clicks the button [attr=value], waits for the view
+// to be ready again, and copies the view's URL (data-url) and its <main>
+// into this page for --dump-dom. Console messages of the frame become
+// data-console.
+const frameScript = `
+const q = new URLSearchParams(location.search);
+const frame = document.createElement('iframe');
+frame.style.width = '1400px'; frame.style.height = '1800px';
+frame.src = '/?' + q.get('page');
+document.body.append(frame);
+const logs = [];
+const ready = () => new Promise((resolve, reject) => {
+  const t0 = Date.now();
+  const poll = () => {
+    const b = frame.contentDocument && frame.contentDocument.body;
+    if (b && b.dataset.state === 'ready' && frame.contentDocument.getElementById('main').getAttribute('aria-busy') === 'false') resolve();
+    else if (b && b.dataset.state === 'error') reject(new Error(frame.contentDocument.getElementById('error').textContent));
+    else if (Date.now() - t0 > 20000) reject(new Error('timeout'));
+    else setTimeout(poll, 50);
+  };
+  poll();
+});
+frame.addEventListener('load', () => {
+  const w = frame.contentWindow;
+  for (const k of ['error', 'warn', 'log']) {
+    const orig = w.console[k];
+    w.console[k] = (...a) => { logs.push(k + ': ' + a.join(' ')); orig.apply(w.console, a); };
+  }
+  w.addEventListener('error', (e) => logs.push('error: ' + e.message));
+}, { once: true });
+(async () => {
+  try {
+    await ready();
+    const d = frame.contentDocument;
+    if (q.get('select')) {
+      const s = d.getElementById(q.get('select'));
+      s.value = q.get('value');
+      s.dispatchEvent(new Event('change'));
+    } else {
+      d.querySelector('[' + q.get('click') + '="' + q.get('value') + '"]').click();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await ready();
+    document.body.dataset.url = frame.contentWindow.location.search;
+    document.body.append(document.importNode(d.getElementById('main'), true));
+    document.body.dataset.state = 'ready';
+  } catch (e) {
+    document.body.dataset.state = 'error: ' + e.message;
+  }
+  document.body.dataset.console = logs.join('\n');
+  frame.remove();
+})();
+`
+
+// mustServeDemo serves the demo of business as workspace "demo", open to
+// loopback requests, with the frame page at /test/frame.html.
+func mustServeDemo(t *testing.T, business string) *httptest.Server {
+	t.Helper()
+	st := demoStoreFor(t, business)
+	s, _ := MustNew(t, server.Config{
+		Workspaces: []server.Workspace{{Name: "demo", DB: st.DB(), Dialect: query.DuckDB{}, Business: MustBusiness(t, business)}},
+	})
+	mux := http.NewServeMux()
+	// The dashboard refuses to be framed (frame-ancestors 'none'); the
+	// frame page of this test, on the same origin, is let in.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.ServeHTTP(frameable{w}, r)
+	}))
+	mux.HandleFunc("/test/frame.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><head><meta charset="utf-8"></head><body data-state="loading"><script type="module" src="/test/frame.js"></script></body></html>`)
+	})
+	mux.HandleFunc("/test/frame.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		fmt.Fprint(w, frameScript)
+	})
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// frameable lets the test's frame page show the dashboard: it turns the
+// Content Security Policy's frame-ancestors 'none' into 'self'.
+type frameable struct{ http.ResponseWriter }
+
+func (f frameable) WriteHeader(code int) {
+	h := f.Header()
+	h.Set("Content-Security-Policy", strings.ReplaceAll(h.Get("Content-Security-Policy"), "frame-ancestors 'none'", "frame-ancestors 'self'"))
+	h.Del("X-Frame-Options")
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f frameable) Write(b []byte) (int, error) {
+	if f.Header().Get("Content-Security-Policy") != "" && strings.Contains(f.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		f.WriteHeader(http.StatusOK)
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+// runChromiumConsole runs headless Chromium on url like runChromium and
+// also returns the page's console messages (Chromium logs them to
+// stderr).
+func runChromiumConsole(t *testing.T, bin, url string, extra ...string) (string, []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := append([]string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir(), "--virtual-time-budget=20000",
+		"--enable-logging=stderr", "--v=0",
+	}, extra...)
+	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	var console []string
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, ":CONSOLE") {
+			console = append(console, l)
+		}
+	}
+	return string(out), console
+}
+
+// openDemoView opens a view of the demo server and returns its DOM once
+// ready; the page must log nothing to the console and show no NaN. With
+// BOWTIE_SCREENSHOT_DIR set it also saves a screenshot there.
+func openDemoView(t *testing.T, bin, base, params string) (string, []domElement) {
+	t.Helper()
+	page := base + "/?" + params
+	dom, console := runChromiumConsole(t, bin, page, "--dump-dom")
+	if os.Getenv("BOWTIE_DEBUG_DOM") != "" {
+		os.WriteFile(os.Getenv("BOWTIE_DEBUG_DOM"), []byte(dom), 0o644)
+	}
+	if len(console) > 0 {
+		t.Errorf("%s: console messages:\n%s", params, strings.Join(console, "\n"))
+	}
+	els := parseDOM(dom)
+	state, msg := "", ""
+	for _, e := range els {
+		if e.Tag == "body" {
+			state = e.Attr["data-state"]
+		}
+		if e.Attr["id"] == "error" {
+			msg = e.Text
+		}
+	}
+	if state != "ready" {
+		t.Fatalf("%s: the page did not get ready (state %q, error %q)", params, state, msg)
+	}
+	for _, bad := range []string{"NaN", "Infinity", "undefined", "null"} {
+		if strings.Contains(dom, ">"+bad) || strings.Contains(dom, "\""+bad+"\"") {
+			t.Errorf("%s: the page shows %q", params, bad)
+		}
+	}
+	if dir := os.Getenv("BOWTIE_SCREENSHOT_DIR"); dir != "" {
+		name := strings.NewReplacer("&", "_", "=", "-").Replace(params)
+		runChromium(t, bin, page, "--hide-scrollbars", "--window-size=1400,2400", "--screenshot="+dir+"/"+name+".png")
+	}
+	return dom, els
+}
+
+// switchView opens page in the frame page, sets a select (ctl "select")
+// or clicks a button (ctl the attribute) to value, and returns the URL of
+// the view afterwards and its <main>.
+func switchView(t *testing.T, bin, base, page, ctl, id, value string) (string, []domElement) {
+	t.Helper()
+	q := url.Values{"page": {page}, "value": {value}}
+	if ctl == "select" {
+		q.Set("select", id)
+	} else {
+		q.Set("click", id)
+	}
+	dom, console := runChromiumConsole(t, bin, base+"/test/frame.html?"+q.Encode(), "--dump-dom")
+	if len(console) > 0 {
+		t.Errorf("%s → %s=%s: console messages:\n%s", page, id, value, strings.Join(console, "\n"))
+	}
+	els := parseDOM(dom)
+	var body domElement
+	for _, e := range els {
+		if e.Tag == "body" {
+			body = e
+			break
+		}
+	}
+	if body.Attr["data-state"] != "ready" {
+		t.Fatalf("%s → %s=%s: state %q", page, id, value, body.Attr["data-state"])
+	}
+	if c := body.Attr["data-console"]; c != "" {
+		t.Errorf("%s → %s=%s: console messages:\n%s", page, id, value, c)
+	}
+	return body.Attr["data-url"], els
+}
+
+// shown checks that an element shows the API's value v: its data-value
+// is the number, or empty and the text "—" for null.
+func shown(t *testing.T, what string, e domElement, v any) {
+	t.Helper()
+	raw, has := e.Attr["data-value"]
+	if !has {
+		t.Errorf("%s: no data-value", what)
+		return
+	}
+	want, ok := num(v)
+	if !ok {
+		if raw != "" || e.Text != "—" {
+			t.Errorf("%s: shows %q (data-value %q), want — for null", what, e.Text, raw)
+		}
+		return
+	}
+	got, err := strconv.ParseFloat(raw, 64)
+	if err != nil || got != want {
+		t.Errorf("%s: page shows %q, API says %v", what, raw, want)
+	}
+	if e.Text == "" || e.Text == "—" {
+		t.Errorf("%s: no visible figure for %v", what, want)
+	}
+}
+
+// checkScope compares every figure with data-scope scope against the
+// API: want(key, metric) returns the JSON value for the element's
+// keyAttr and data-metric (ok false: not in the answer, an error). It
+// returns the number of figures checked.
+func checkScope(t *testing.T, els []domElement, scope, keyAttr string, want func(key, metric string) (any, bool)) int {
+	t.Helper()
+	n := 0
+	seen := map[string]bool{}
+	for _, e := range els {
+		if e.Attr["data-scope"] != scope {
+			continue
+		}
+		key, metric := e.Attr[keyAttr], e.Attr["data-metric"]
+		id := scope + "/" + key + "/" + metric
+		if seen[id] {
+			t.Errorf("figure %s appears twice", id)
+		}
+		seen[id] = true
+		v, ok := want(key, metric)
+		if !ok {
+			t.Errorf("figure %s is not in the API answer", id)
+			continue
+		}
+		shown(t, id, e, v)
+		n++
+	}
+	return n
+}
+
+// rowsBy indexes the JSON objects of list by their field key.
+func rowsBy(list any, key string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	l, _ := list.([]any)
+	for _, x := range l {
+		m := x.(map[string]any)
+		out[fmt.Sprint(m[key])] = m
+	}
+	return out
+}
+
+// field returns m[k] and whether m has it.
+func field(m map[string]any, k string) (any, bool) {
+	if m == nil {
+		return nil, false
+	}
+	v, ok := m[k]
+	return v, ok
+}
+
+// TestBrowser_Revenue opens the Revenue view on the B2C demo and checks
+// every figure against GET /api/v1/revenue for the same request: the
+// tiles and the waterfall of the selected period (its closing bar equals
+// the MRR tile and the API's closing MRR; the movements carry their sign),
+// every cell of the period table and of the breakdown table (whose total
+// row is the period's). Changing the breakdown or the period in the page
+// updates the URL and the figures; nothing is logged to the console.
+func TestBrowser_Revenue(t *testing.T) {
+	bin := chromium(t)
+	ts := mustServeDemo(t, "b2c")
+	const rng = "from=2025-11-01&to=2026-10-31"
+
+	check := func(t *testing.T, els []domElement, res map[string]any, period string) {
+		t.Helper()
+		periods := rowsBy(res["periods"], "period")
+		if len(periods) != 12 {
+			t.Fatalf("the API has %d periods, want 12", len(periods))
+		}
+		p := periods[period]
+		if c, _ := num(p["closing_mrr"]); c <= 0 {
+			t.Fatalf("the demo should have MRR in %s: %v", period, p)
+		}
+		tiles := checkScope(t, els, "period", "data-kpi", func(_, m string) (any, bool) { return field(p, m) })
+		if tiles != 8 {
+			t.Errorf("%d tiles, want 8", tiles)
+		}
+		signs := map[string]float64{"opening_mrr": 1, "new_mrr": 1, "expansion_mrr": 1, "reactivation_mrr": 1, "contraction_mrr": -1, "churned_mrr": -1, "closing_mrr": 1}
+		var closingTile, closingBar string
+		for _, e := range els {
+			if e.Attr["data-scope"] == "period" && e.Attr["data-metric"] == "closing_mrr" {
+				closingTile = e.Attr["data-value"]
+			}
+			if e.Attr["data-scope"] == "waterfall" && e.Attr["data-metric"] == "closing_mrr" {
+				closingBar = e.Attr["data-value"]
+			}
+		}
+		if want := strconv.FormatFloat(p["closing_mrr"].(float64), 'f', -1, 64); closingTile != want || closingBar != want {
+			t.Errorf("closing MRR: tile %q, waterfall %q, API %s", closingTile, closingBar, want)
+		}
+		bars := checkScope(t, els, "waterfall", "data-period", func(k, m string) (any, bool) {
+			v, ok := field(periods[k], m)
+			if !ok || k != period {
+				return nil, false
+			}
+			return signs[m] * v.(float64), true
+		})
+		if bars != 7 {
+			t.Errorf("%d waterfall bars, want 7", bars)
+		}
+		if n := checkScope(t, els, "periods", "data-period", func(k, m string) (any, bool) { return field(periods[k], m) }); n != 12*14 {
+			t.Errorf("%d period cells, want %d", n, 12*14)
+		}
+		groups := map[string]map[string]any{}
+		for _, g := range res["groups"].([]any) {
+			if gm := g.(map[string]any); gm["period"] == period {
+				groups[gm["group"].(string)] = gm
+			}
+		}
+		if len(groups) < 2 {
+			t.Fatalf("the API has %d groups in %s", len(groups), period)
+		}
+		if n := checkScope(t, els, "group", "data-group", func(k, m string) (any, bool) { return field(groups[k], m) }); n != 11*len(groups) {
+			t.Errorf("%d group cells, want %d", n, 11*len(groups))
+		}
+		if n := checkScope(t, els, "group-total", "x", func(_, m string) (any, bool) { return field(p, m) }); n != 11 {
+			t.Errorf("%d group total cells, want 11", n)
+		}
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		dom, els := openDemoView(t, bin, ts.URL, "view=revenue&grain=month&by=plan&"+rng)
+		for _, id := range []string{"revenue-waterfall", "revenue-trend", "revenue-retention"} {
+			svgIn(t, dom, els, id)
+		}
+		t0 := time.Now()
+		res := getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=plan&"+rng)
+		t.Logf("revenue API %v", time.Since(t0))
+		check(t, els, res, "2026-10-01")
+		// The trailing-12-month rates are in the NRR and GRR tiles' notes.
+		ret := getAPI(t, ts.URL, "", "/api/v1/revenue/retention", rng)
+		last := rowsBy(ret["periods"], "period")["2026-10-01"]
+		if v, ok := num(last["nrr_t12m"]); ok && !strings.Contains(dom, "trailing 12 months") {
+			t.Errorf("the NRR tile does not show the trailing-12-month NRR %v", v)
+		}
+	})
+
+	t.Run("SwitchBreakdown", func(t *testing.T) {
+		u, els := switchView(t, bin, ts.URL, "view=revenue&grain=month&by=plan&"+rng, "select", "revenue-by", "channel")
+		if q, _ := url.ParseQuery(strings.TrimPrefix(u, "?")); q.Get("by") != "channel" || q.Get("view") != "revenue" {
+			t.Errorf("the URL after the switch is %q, want by=channel", u)
+		}
+		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=channel&"+rng), "2026-10-01")
+	})
+
+	t.Run("SwitchPeriod", func(t *testing.T) {
+		u, els := switchView(t, bin, ts.URL, "view=revenue&grain=month&by=cohort&"+rng, "select", "revenue-period", "2026-03-01")
+		if q, _ := url.ParseQuery(strings.TrimPrefix(u, "?")); q.Get("period") != "2026-03-01" || q.Get("by") != "cohort" {
+			t.Errorf("the URL after the switch is %q, want period=2026-03-01", u)
+		}
+		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=cohort&"+rng), "2026-03-01")
+	})
+}
