@@ -30,8 +30,9 @@ var (
 )
 
 // demoStoreFor returns the demo of business (b2b or b2c) at
-// demoEventsBrowser, generated once per test binary (seed 1, the 18
-// months up to demo.ReferenceDate).
+// demoEventsBrowser, generated once per test binary (seed 1, up to
+// demo.ReferenceDate: 18 months for b2c, 3 years for b2b, whose contract
+// renewals start a year after the first service contract).
 func demoStoreFor(t *testing.T, business string) *duckdb.Store {
 	t.Helper()
 	demoStoresMu.Lock()
@@ -43,7 +44,11 @@ func demoStoreFor(t *testing.T, business string) *duckdb.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Generate(context.Background(), st, demo.Options{Business: business, Seed: 1, Events: demoEventsBrowser}); err != nil {
+	opts := demo.Options{Business: business, Seed: 1, Events: demoEventsBrowser}
+	if business == "b2b" {
+		opts.Start, opts.End = demo.ReferenceDate.AddDate(-3, 0, 0), demo.ReferenceDate
+	}
+	if _, err := demo.Generate(context.Background(), st, opts); err != nil {
 		t.Fatal(err)
 	}
 	demoStores[business] = st
@@ -425,4 +430,86 @@ func TestBrowser_Revenue(t *testing.T) {
 		}
 		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=cohort&"+rng), "2026-03-01")
 	})
+}
+
+// TestBrowser_Orders opens the Orders & renewals view on both demos and
+// checks every tile against GET /api/v1/orders, /renewals and /referrals
+// and every cell of the product-line table against /orders (lines, and
+// by=product_line for orders, AOV and margin), and that the view shows
+// what the workspace has data for: renewals and the referred share of
+// new business for B2B, the K-factor and invite conversion for B2C.
+func TestBrowser_Orders(t *testing.T) {
+	bin := chromium(t)
+	for _, tc := range []struct {
+		business, rng string
+		want, none    []string // tiles shown and not shown
+	}{
+		{"b2b", "from=2023-11-01&to=2026-10-31", []string{"renewal_rate", "renewal_uplift", "referred_share"}, []string{"k_factor", "invite_conversion"}},
+		{"b2c", "from=2025-05-01&to=2026-10-31", []string{"k_factor", "invite_conversion", "invites_per_user", "cycle_days"}, []string{"renewal_rate", "referred_share"}},
+	} {
+		t.Run(tc.business, func(t *testing.T) {
+			ts := mustServeDemo(t, tc.business)
+			rng := tc.rng
+			dom, els := openDemoView(t, bin, ts.URL, "view=orders&"+rng)
+			apis := map[string]map[string]any{
+				"orders":    getAPI(t, ts.URL, "", "/api/v1/orders", rng),
+				"renewals":  getAPI(t, ts.URL, "", "/api/v1/renewals", rng),
+				"referrals": getAPI(t, ts.URL, "", "/api/v1/referrals", rng),
+			}
+			tiles := map[string]bool{}
+			for _, e := range els {
+				if k := e.Attr["data-kpi"]; k != "" {
+					tiles[k] = true
+				}
+			}
+			for _, k := range tc.want {
+				if !tiles[k] {
+					t.Errorf("no %s tile; tiles %v", k, tiles)
+				}
+			}
+			for _, k := range tc.none {
+				if tiles[k] {
+					t.Errorf("a %s tile, but the workspace has no data for it", k)
+				}
+			}
+			if orders := apis["orders"]["total"].(map[string]any)["orders"].(float64); (orders > 0) != tiles["aov"] {
+				t.Errorf("%v paid orders, AOV tile shown %v", orders, tiles["aov"])
+			}
+			n := 0
+			for scope, res := range apis {
+				n += checkScope(t, els, scope, "x", func(_, path string) (any, bool) { return jsonAt(res, path) })
+			}
+			if n < len(tc.want) {
+				t.Errorf("%d tile figures checked", n)
+			}
+
+			lines := rowsBy(apis["orders"]["lines"], "product_line")
+			byLine := rowsBy(getAPI(t, ts.URL, "", "/api/v1/orders", "by=product_line&"+rng)["rows"], "group")
+			if len(lines) == 0 {
+				t.Fatal("the demo should have revenue by product line")
+			}
+			cells := checkScope(t, els, "line", "data-line", func(line, m string) (any, bool) {
+				l, ok := lines[line]
+				if !ok {
+					return nil, false
+				}
+				switch m {
+				case "orders_revenue", "deals_revenue", "revenue", "share":
+					return field(l, m)
+				}
+				r := byLine[line]
+				if r == nil { // no paid order of this line
+					if m == "orders" {
+						return 0.0, true
+					}
+					return nil, true
+				}
+				return field(r, m)
+			})
+			if cells != 7*len(lines) {
+				t.Errorf("%d product-line cells, want %d", cells, 7*len(lines))
+			}
+			svgIn(t, dom, els, "lines-chart")
+		})
+	}
 }

@@ -76,6 +76,9 @@ function renderLines(container, table, o, byLine) {
     ], { 'data-line': l.product_line }];
   }), null, 'No revenue in this period.');
   if (noChart(container)) return;
+  // Tall enough for every line, no taller.
+  container.style.height = Math.min(420, 90 + 48 * Math.max(lines.length, 1)) + 'px';
+  chartFor(container).resize();
   const money = (v) => format('money', v, c);
   const sources = [['orders_revenue', 'Orders', '#635bff'], ['deals_revenue', 'Won deals', '#0e9f6e']]
     .filter(([k]) => lines.some((l) => l[k] !== 0));
@@ -123,7 +126,9 @@ export async function loadOrders(params, current) {
   $('lines-card').hidden = lines.length === 0;
   if (lines.length) {
     const service = lines.find((l) => l.product_line === 'service');
-    $('lines-sub').textContent = `Paid orders and won deals (${(o.revenue_sources || []).join(' and ')}) by product line · ${o.currency}` +
+    const src = { orders: 'paid orders', deals: 'won deals' };
+    const from = (o.revenue_sources || []).map((x) => src[x] || x).join(' and ');
+    $('lines-sub').textContent = `Revenue of ${from || 'no source'} by product line · ${o.currency}` +
       (service && isNum(service.share) ? ` · service ${format('percent', service.share)} of revenue` : '');
     renderLines($('lines-chart'), $('lines-table'), o, new Map(byLine.rows.map((r) => [r.group, r])));
   }
