@@ -43,10 +43,13 @@ type BGNBDLTV struct {
 	Spend    *gammagamma.Fit `json:"spend_fit"`
 	SpendErr string          `json:"spend_fit_error,omitempty"`
 	Check    *BGNBDCheck     `json:"check"`
-	Margin   float64         `json:"margin"`
-	Rows     []BGNBDRow      `json:"rows"`
-	Total    BGNBDRow        `json:"total"`
-	Summary  *RFMSummary     `json:"-"`
+	// CheckError says why there is no check (the calibration period
+	// cannot be fitted).
+	CheckError string      `json:"check_error,omitempty"`
+	Margin     float64     `json:"margin"`
+	Rows       []BGNBDRow  `json:"rows"`
+	Total      BGNBDRow    `json:"total"`
+	Summary    *RFMSummary `json:"-"`
 }
 
 // BGNBDCheck is the papers' calibration/hold-out check.
@@ -156,6 +159,9 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 				return nil, err
 			}
 			chk, err := bgnbdCheck(s.Rows, unit, float64(hEnd.Sub(cal).Hours()/24)/unit)
+			if bowtie.ErrorCode(err) == bowtie.EINVALID {
+				out.CheckError, chk, err = bowtie.ErrorMessage(err), nil, nil
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -184,6 +184,9 @@ func (b *BGNBDLTV) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if b.CheckError != "" {
+		fmt.Fprintf(w, "\nno calibration/hold-out check: %s\n", b.CheckError)
+	}
 	if c := b.Check; c != nil {
 		f := c.Fit
 		fmt.Fprintf(w, "\nCalibration/hold-out check: calibration to %s, hold-out to %s (%.1f %s), %d customers\n", c.CalibrationEnd, c.HoldoutEnd, c.Holdout, b.TimeUnit, c.Customers)

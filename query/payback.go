@@ -313,6 +313,12 @@ func addPaybackLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 			continue
 		}
 		v, err := ltvByGroup(ctx, db, d, biz, m, by, now)
+		if bowtie.ErrorCode(err) == bowtie.EINVALID {
+			// A model the data cannot identify (no repeat buyer, no
+			// subscriber): its column stays empty, with the reason.
+			out.Assumptions.Notes = append(out.Assumptions.Notes, "LTV "+m+": "+bowtie.ErrorMessage(err))
+			v, err = map[string]*float64{}, nil
+		}
 		if err != nil {
 			return err
 		}
