@@ -192,6 +192,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/api/v1/retention", s.only(s.api(s.handleRetention())))
 	s.mux.HandleFunc("/api/v1/activity", s.only(s.api(s.handleActivity())))
 	s.mux.HandleFunc("/api/v1/funnel", s.only(s.api(s.handleFunnel())))
+	s.mux.HandleFunc("/api/v1/ltv", s.only(s.api(s.handleLTV())))
+	s.mux.HandleFunc("/api/v1/payback", s.only(s.api(s.handlePayback())))
 	s.mux.HandleFunc("/api/v1/orders", s.only(s.api(s.handleOrders())))
 	s.mux.HandleFunc("/api/v1/renewals", s.only(s.api(s.handleRenewals())))
 	s.mux.HandleFunc("/api/v1/referrals", s.only(s.api(s.handleReferrals())))
