@@ -12,7 +12,6 @@ import { el, html } from './dom.js';
 import { BASE, axisX, axisY, cell, chartFor, emptyText, fillTable, noChart, show } from './figure.js';
 
 const $ = (id) => document.getElementById(id);
-const COLORS = ['#0a2540', '#635bff', '#0e9f6e', '#f5a623', '#e25950', '#00a3d9', '#8d6cab', '#697386'];
 const MODELS = {
   historical: 'Historical: gross profit per customer to date',
   formula: 'Formula: ARPA × margin ÷ churn',
@@ -58,7 +57,7 @@ function renderPayback(container, table, res, model, currency) {
       name: 'LTV:CAC', type: 'bar', barMaxWidth: 22,
       data: shownRows.map((r) => ({ value: ratio(r), itemStyle: { color: ratio(r) >= 3 ? '#0e9f6e' : ratio(r) >= 1 ? '#635bff' : '#e25950', borderRadius: 3 } })),
       label: { show: true, position: 'right', color: '#425466', fontSize: 12, formatter: (p) => p.value + '×' },
-      markLine: shownRows.length ? { silent: true, symbol: 'none', label: { formatter: '3×', color: '#697386' }, lineStyle: { color: '#697386', type: 'dashed' }, data: [{ xAxis: 3 }] } : undefined,
+      markLine: shownRows.length ? { silent: true, symbol: 'none', label: { show: false }, lineStyle: { color: '#697386', type: 'dashed' }, data: [{ xAxis: 3 }] } : undefined,
     }],
   }, true);
 }
@@ -76,8 +75,9 @@ function renderModelTable(table, res, currency) {
       fillTable(table, ['Channel', 'Customers', ...months.map((m) => `Month ${m}`)], rows.map((r) => [r.group, [
         cell('ltv', 'customers', r.customers, 'count', currency, g(r)),
         ...months.map((m) => {
-          const c = r.cells.find((x) => x.month === m);
-          return cell('ltv', 'gross_profit_per_customer', c ? c.gross_profit_per_customer : null, 'money', currency, { ...g(r), 'data-month': String(m) });
+          const i = r.cells.findIndex((x) => x.month === m);
+          if (i < 0) return el('td', { class: 'num null', title: 'No cohort of this channel has reached this month' }, '—');
+          return cell('ltv', `cells.${i}.gross_profit_per_customer`, r.cells[i].gross_profit_per_customer, 'money', currency, { ...g(r), 'data-month': String(m) });
         }),
       ], g(r)]), null, 'No customer yet.');
       return 'Cumulative gross profit per customer by month since acquisition (month 0: the acquisition month), customer-weighted over the cohorts that reached the month';
@@ -174,15 +174,23 @@ function renderCheck(container, table, check) {
   }, true);
 }
 
-function renderCurves(container, table, rows) {
+/** cohortColor shades the acquisition months from light (oldest) to dark (newest). */
+function cohortColor(i, n) {
+  const f = n > 1 ? i / (n - 1) : 1;
+  const mix = (a, b) => Math.round(a + (b - a) * f);
+  return `rgb(${mix(190, 46)}, ${mix(186, 42)}, ${mix(255, 138)})`;
+}
+
+function renderCurves(container, table, unsorted) {
+  const rows = [...unsorted].sort((a, b) => String(a.group).localeCompare(String(b.group)));
   const n = Math.max(0, ...rows.map((r) => (r.roas_curve || []).length));
   fillTable(table, ['Cohort', ...Array.from({ length: n }, (_, i) => `Month ${i}`)], rows.map((r) => [r.group,
-    (r.roas_curve || []).map((p) => cell('roas', 'roas', p.roas, 'ratio', '', { 'data-group': r.group, 'data-n': String(p.month) }))]));
+    (r.roas_curve || []).map((p, i) => cell('roas', `roas_curve.${i}.roas`, p.roas, 'ratio', '', { 'data-group': r.group, 'data-n': String(p.month) }))]));
   if (noChart(container)) return;
   const shown = rows.filter((r) => (r.roas_curve || []).some((p) => isNum(p.roas)));
   chartFor(container).setOption({
     ...BASE(),
-    color: COLORS,
+    color: rows.map((_, i) => cohortColor(i, rows.length)),
     legend: { type: 'scroll', top: 0, left: 0, icon: 'roundRect', itemWidth: 12, itemHeight: 12, itemGap: 16, textStyle: { color: '#425466', fontSize: 13 } },
     grid: { left: 4, right: 24, top: 44, bottom: 24, containLabel: true },
     tooltip: { trigger: 'axis', borderColor: '#e3e8ee', textStyle: { color: '#0a2540', fontSize: 13 }, valueFormatter: (v) => (isNum(v) ? v + '×' : 'not yet') },
@@ -192,7 +200,7 @@ function renderCurves(container, table, rows) {
     series: shown.map((r) => ({
       name: r.group, type: 'line', symbol: 'circle', symbolSize: 4, showSymbol: n <= 24,
       data: r.roas_curve.map((p) => (isNum(p.roas) ? Math.round(p.roas * 100) / 100 : null)),
-      markLine: r === shown[0] ? { silent: true, symbol: 'none', label: { formatter: 'paid back', color: '#697386' }, lineStyle: { color: '#697386', type: 'dashed' }, data: [{ yAxis: 1 }] } : undefined,
+      markLine: r === shown[0] ? { silent: true, symbol: 'none', label: { formatter: 'paid back', position: 'insideEndTop', color: '#697386' }, lineStyle: { color: '#697386', type: 'dashed' }, data: [{ yAxis: 1 }] } : undefined,
     })),
   }, true);
 }
@@ -207,12 +215,13 @@ export async function loadLTV(params, opts, current) {
   const pq = { ...params, by: 'channel', models: model };
   const [pay, cohorts, ltv] = await Promise.all([
     getJSON('api/v1/payback', pq),
-    getJSON('api/v1/payback', { ...params, by: 'cohort' }),
-    getJSON('api/v1/ltv', { model, by: 'channel', workspace: params.workspace }),
+    getJSON('api/v1/payback', { ...params, by: 'cohort', models: 'historical' }),
+    // "Today" of the lifetime values is the end of the range, as the payback's.
+    getJSON('api/v1/ltv', { model, by: 'channel', workspace: params.workspace, as_of: params.to }),
   ]);
   if (!current()) return pay;
   const currency = (ltv.assumptions && ltv.assumptions.currency) || (pay.assumptions && pay.assumptions.currency) || '';
-  $('payback-sub').textContent = `Customers first paying ${range(pay.from, pay.to)} · LTV by the ${model} model · payback: CAC ÷ monthly gross profit per customer · ${currency}`;
+  $('payback-sub').textContent = `Customers first paying ${range(pay.from, pay.to)} · LTV by the ${model} model · payback: CAC ÷ monthly gross profit per customer · dashed: LTV:CAC 3× · ${currency}`;
   renderPayback($('payback-chart'), $('payback-table'), pay, model, currency);
   $('ltv-title').textContent = MODELS[model] || 'Lifetime value';
   $('ltv-sub').textContent = renderModelTable($('ltv-table'), ltv, currency);
@@ -226,6 +235,6 @@ export async function loadLTV(params, opts, current) {
   $('roas-sub').textContent = 'Revenue to date of the customers acquired in a month ÷ the spend of that month, by months since acquisition · dashed: paid back';
   renderCurves($('roas-chart'), $('roas-data'), cohorts.rows || []);
   $('payback-csv').href = url('api/v1/payback', { ...pq, format: 'csv' }).href;
-  $('ltv-csv').href = url('api/v1/ltv', { model, by: 'channel', workspace: params.workspace, format: 'csv' }).href;
+  $('ltv-csv').href = url('api/v1/ltv', { model, by: 'channel', workspace: params.workspace, as_of: params.to, format: 'csv' }).href;
   return { from: pay.from, to: pay.to, subtitle: `Acquisition ${range(pay.from, pay.to)} · lifetime value as of ${(ltv.assumptions && ltv.assumptions.as_of) || '—'}` };
 }
