@@ -45,3 +45,7 @@ func RevenuePart(ctx context.Context, db *sql.DB, biz *bowtie.Business, opts Rev
 	}
 	return err
 }
+
+// SetRevenueSnapshotsOnly makes RevenueQuery use the snapshot query for
+// every breakdown (true) or the change-based one where it can (false).
+func SetRevenueSnapshotsOnly(on bool) { revenueSnapshotsOnly = on }

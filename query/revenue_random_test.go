@@ -80,11 +80,20 @@ func TestRevenue_BruteForce(t *testing.T) {
 					if by != "" && (grain != "month" || setting != "" && setting[0] != '{') {
 						continue
 					}
-					got, err := query.RevenueQuery(context.Background(), db, query.DuckDB{}, biz, query.RevenueOptions{From: from, To: to, Grain: grain, By: by, Trailing: grain == "month" && by == ""})
-					if err != nil {
-						t.Fatalf("%s: %v", name, err)
+					// The change-based query (every breakdown but plan) and, for the
+					// totals, the snapshot query too.
+					for _, snapshots := range []bool{false, true} {
+						if snapshots && by != "" {
+							continue
+						}
+						query.SetRevenueSnapshotsOnly(snapshots)
+						got, err := query.RevenueQuery(context.Background(), db, query.DuckDB{}, biz, query.RevenueOptions{From: from, To: to, Grain: grain, By: by, Trailing: grain == "month" && by == ""})
+						query.SetRevenueSnapshotsOnly(false)
+						if err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						compareRevenue(t, fmt.Sprintf("%s/%s/snapshots=%v", name, by, snapshots), w, biz, got, grain, from, to, by, seen)
 					}
-					compareRevenue(t, name+"/"+by, w, biz, got, grain, from, to, by, seen)
 				}
 			}
 		}
