@@ -51,10 +51,11 @@ type GroupRFM struct {
 
 // rfmSQL returns the query of the per-customer summary: the revenue
 // facts before end, by customer and local purchase day, summarised per
-// customer whose first purchase day is on or before calEnd, then grouped.
-// part selects the output: "rfm" (x, tx, T, hx, count), "spend" (x, m,
-// count) or "groups" (grp, x, tx, T, count, sum m).
-func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by, part string) string {
+// customer whose first purchase day is on or before calEnd, then grouped
+// in one pass three ways (the grouping sets): kind 0 (x, tx, T, hx,
+// count), kind 1 (x, m, count) for repeat buyers and, with groups, kind 2
+// (grp, x, tx, T, count, sum m).
+func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by string, groups bool) string {
 	ctes := ltvBaseCTEs(d, biz, ps, end, span)
 	pCal := ps.p("cal_end", calEnd)
 	day := "CAST(" + localTime(d, "r.ts", biz.Location(), span[0], span[1]) + " AS DATE)"
@@ -68,13 +69,13 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 		FROM days GROUP BY customer_id HAVING min(day) <= ` + pCal + `),
 	s AS (SELECT p.customer_id, p.x, CAST(p.last - p.first AS BIGINT) AS tx, CAST(CAST(` + pCal + ` AS DATE) - p.first AS BIGINT) AS t, p.hx,
 		CASE WHEN p.x > 0 THEN p.repeat_value / p.x END AS m FROM per p)`
-	switch part {
-	case "spend":
-		return body + "\nSELECT x, m, count(*) FROM s WHERE x > 0 GROUP BY ALL"
-	case "groups":
-		return body + "\nSELECT " + ltvGroupExpr(by, "c") + " AS grp, s.x, s.tx, s.t, count(*), coalesce(sum(s.m), 0) FROM s JOIN cust c ON c.customer_id = s.customer_id GROUP BY ALL"
+	grp, from, sets := "''", "s", "(s.x, s.tx, s.t, s.hx), (s.x, s.m)"
+	if groups {
+		grp, from = ltvGroupExpr(by, "c"), "s JOIN cust c ON c.customer_id = s.customer_id"
+		sets += ", (" + grp + ", s.x, s.tx, s.t)"
 	}
-	return body + "\nSELECT x, tx, t, hx, count(*) FROM s GROUP BY ALL"
+	return body + "\nSELECT CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS kind, " + grp +
+		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(sum(s.m), 0) FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
 }
 
 // RunRFMSummary computes the per-customer frequency, recency and age of
@@ -90,54 +91,31 @@ func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 		return nil, err
 	}
 	var ps params
-	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, "rfm"), ps.args...)
-	if err != nil {
-		return nil, fmt.Errorf("query: rfm summary: %w", err)
-	}
-	for rs.Next() {
-		var r RFMRow
-		if err := rs.Scan(&r.X, &r.TX, &r.T, &r.HX, &r.Count); err != nil {
-			rs.Close()
-			return nil, fmt.Errorf("query: rfm summary: %w", err)
-		}
-		out.Rows = append(out.Rows, r)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("query: rfm summary: %w", err)
-	}
-	ps = params{}
-	rs, err = db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, "spend"), ps.args...)
-	if err != nil {
-		return nil, fmt.Errorf("query: rfm summary: %w", err)
-	}
-	for rs.Next() {
-		var r SpendRow
-		if err := rs.Scan(&r.X, &r.M, &r.Count); err != nil {
-			rs.Close()
-			return nil, fmt.Errorf("query: rfm summary: %w", err)
-		}
-		out.Spend = append(out.Spend, r)
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("query: rfm summary: %w", err)
-	}
-	if !withGroups {
-		return out, nil
-	}
-	ps = params{}
-	rs, err = db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, "groups"), ps.args...)
+	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups), ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
 	}
 	defer rs.Close()
 	for rs.Next() {
-		var r GroupRFM
-		if err := rs.Scan(&r.Group, &r.X, &r.TX, &r.T, &r.Count, &r.SumM); err != nil {
+		var kind int
+		var grp sql.NullString
+		var x, tx, t, hx sql.NullInt64
+		var m sql.NullFloat64
+		var n int64
+		var sumM float64
+		if err := rs.Scan(&kind, &grp, &x, &tx, &t, &hx, &m, &n, &sumM); err != nil {
 			return nil, fmt.Errorf("query: rfm summary: %w", err)
 		}
-		out.Groups = append(out.Groups, r)
+		switch kind {
+		case 0:
+			out.Rows = append(out.Rows, RFMRow{X: x.Int64, TX: tx.Int64, T: t.Int64, HX: hx.Int64, Count: n})
+		case 1:
+			if x.Int64 > 0 && m.Valid {
+				out.Spend = append(out.Spend, SpendRow{X: x.Int64, M: m.Float64, Count: n})
+			}
+		default:
+			out.Groups = append(out.Groups, GroupRFM{Group: grp.String, X: x.Int64, TX: tx.Int64, T: t.Int64, Count: n, SumM: sumM})
+		}
 	}
 	return out, rs.Err()
 }
