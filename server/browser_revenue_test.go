@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -636,4 +637,47 @@ func TestBrowser_LTV(t *testing.T) {
 		}
 		check(t, els, "bgnbd")
 	})
+}
+
+// TestBrowser_LTVB2B opens the LTV & payback view on the B2B demo (deals
+// and parts orders, no subscriptions) with every model: the page gets
+// ready, the payback table equals the API's, and a model the data cannot
+// identify shows the API's reason in its card instead of failing the view.
+func TestBrowser_LTVB2B(t *testing.T) {
+	bin := chromium(t)
+	ts := mustServeDemo(t, "b2b")
+	const rng = "from=2025-11-01&to=2026-10-31"
+	for _, model := range []string{"historical", "formula", "sbg", "bgnbd"} {
+		t.Run(model, func(t *testing.T) {
+			dom, els := openDemoView(t, bin, ts.URL, "view=ltv&model="+model+"&"+rng)
+			pay := getAPI(t, ts.URL, "", "/api/v1/payback", "by=channel&models="+model+"&"+rng)
+			groups := rowsBy(pay["rows"], "group")
+			if n := checkScopeTol(t, els, "payback", "data-group", 1e-4, func(g, m string) (any, bool) { return at(groups[g], m) }); n != 7*len(groups) || n == 0 {
+				t.Errorf("%d payback cells for %d channels", n, len(groups))
+			}
+			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/ltv?model="+model+"&by=channel&as_of=2026-10-31", nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusBadRequest {
+				msg := apiError(t, ts.URL, "", "/api/v1/ltv", "model="+model+"&by=channel&as_of=2026-10-31")
+				if !strings.Contains(dom, html.EscapeString(msg)) {
+					t.Errorf("the page does not show the API's reason %q", msg)
+				}
+				t.Logf("%s: %s", model, msg)
+			} else {
+				ltv := getAPI(t, ts.URL, "", "/api/v1/ltv", "model="+model+"&by=channel&as_of=2026-10-31")
+				list := "rows"
+				if model == "historical" {
+					list = "totals"
+				}
+				rows := rowsBy(ltv[list], "group")
+				if n := checkScopeTol(t, els, "ltv", "data-group", 1e-4, func(g, m string) (any, bool) { return at(rows[g], m) }); n < len(rows) {
+					t.Errorf("%d %s cells for %d groups", n, model, len(rows))
+				}
+			}
+		})
+	}
 }

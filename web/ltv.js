@@ -128,7 +128,7 @@ function fitText(fit, names) {
 }
 
 function renderAssumptions(dl, res, payback) {
-  const a = res.assumptions || {};
+  const a = res.assumptions || (payback && payback.assumptions) || {};
   const items = [
     ['Model', MODELS[res.model] || res.model],
     ['Observed until', a.as_of || '—'],
@@ -178,7 +178,7 @@ function renderCheck(container, table, check) {
 function cohortColor(i, n) {
   const f = n > 1 ? i / (n - 1) : 1;
   const mix = (a, b) => Math.round(a + (b - a) * f);
-  return `rgb(${mix(190, 46)}, ${mix(186, 42)}, ${mix(255, 138)})`;
+  return `rgb(${mix(165, 46)}, ${mix(160, 42)}, ${mix(250, 138)})`;
 }
 
 function renderCurves(container, table, unsorted) {
@@ -217,14 +217,25 @@ export async function loadLTV(params, opts, current) {
     getJSON('api/v1/payback', pq),
     getJSON('api/v1/payback', { ...params, by: 'cohort', models: 'historical' }),
     // "Today" of the lifetime values is the end of the range, as the payback's.
-    getJSON('api/v1/ltv', { model, by: 'channel', workspace: params.workspace, as_of: params.to }),
+    getJSON('api/v1/ltv', { model, by: 'channel', workspace: params.workspace, as_of: params.to })
+      // A model the data cannot identify (no subscriber, no repeat buyer)
+      // says why in its card; the rest of the view stands.
+      .catch((err) => {
+        if (err.status === 400) return { model, failed: err.message };
+        throw err;
+      }),
   ]);
   if (!current()) return pay;
   const currency = (ltv.assumptions && ltv.assumptions.currency) || (pay.assumptions && pay.assumptions.currency) || '';
   $('payback-sub').textContent = `Customers first paying ${range(pay.from, pay.to)} · LTV by the ${model} model · payback: CAC ÷ monthly gross profit per customer · dashed: LTV:CAC 3× · ${currency}`;
   renderPayback($('payback-chart'), $('payback-table'), pay, model, currency);
   $('ltv-title').textContent = MODELS[model] || 'Lifetime value';
-  $('ltv-sub').textContent = renderModelTable($('ltv-table'), ltv, currency);
+  if (ltv.failed) {
+    fillTable($('ltv-table'), ['Channel'], [], null, ltv.failed);
+    $('ltv-sub').textContent = 'This model cannot be fitted to this workspace';
+  } else {
+    $('ltv-sub').textContent = renderModelTable($('ltv-table'), ltv, currency);
+  }
   renderAssumptions($('ltv-assumptions'), ltv, pay);
   const check = model === 'bgnbd' && ltv.check;
   $('bgnbd-check-card').hidden = !check;
@@ -236,5 +247,5 @@ export async function loadLTV(params, opts, current) {
   renderCurves($('roas-chart'), $('roas-data'), cohorts.rows || []);
   $('payback-csv').href = url('api/v1/payback', { ...pq, format: 'csv' }).href;
   $('ltv-csv').href = url('api/v1/ltv', { model, by: 'channel', workspace: params.workspace, as_of: params.to, format: 'csv' }).href;
-  return { from: pay.from, to: pay.to, subtitle: `Acquisition ${range(pay.from, pay.to)} · lifetime value as of ${(ltv.assumptions && ltv.assumptions.as_of) || '—'}` };
+  return { from: pay.from, to: pay.to, subtitle: `Acquisition ${range(pay.from, pay.to)} · lifetime value as of ${((ltv.assumptions || pay.assumptions || {}).as_of) || '—'}` };
 }
