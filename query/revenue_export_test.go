@@ -49,3 +49,12 @@ func RevenuePart(ctx context.Context, db *sql.DB, biz *bowtie.Business, opts Rev
 // SetRevenueSnapshotsOnly makes RevenueQuery use the snapshot query for
 // every breakdown (true) or the change-based one where it can (false).
 func SetRevenueSnapshotsOnly(on bool) { revenueSnapshotsOnly = on }
+
+// RevenueFastSQL returns the change-based movements query.
+func RevenueFastSQL(biz *bowtie.Business, opts RevenueOptions) (string, []any, error) {
+	g, err := newRevenueGrid(opts.Grain, biz.Location(), opts.From, opts.To, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	return buildRevenueFastSQL(biz, g, opts.By)
+}

@@ -33,7 +33,7 @@ func buildRevenueFastSQL(biz *bowtie.Business, g *revenueGrid, by string) (strin
 	base := revenueBase(&ps, biz, g, false)
 	rep := ps.p("currency", biz.Currency)
 	far := "TIMESTAMP '9999-12-31 00:00:00'"
-	units := "CAST(round(m * 1000000) AS BIGINT)"
+	units := "round(m * 1000000)"
 	disc := ""
 	if pol.DiscountWindowDays > 0 {
 		dw := ps.p("discount_days", pol.DiscountWindowDays)
@@ -45,8 +45,9 @@ func buildRevenueFastSQL(biz *bowtie.Business, g *revenueGrid, by string) (strin
 		SELECT c, s AS t, ` + units + ` AS d, n, e, true AS st FROM isl WHERE cur = ` + rep + `
 		UNION ALL SELECT c, e, -` + units + `, n, e, false FROM isl WHERE cur = ` + rep + ` AND e < ` + far + `
 		UNION ALL SELECT c, e, 0, n, e, false FROM isl WHERE cur <> ` + rep + ` AND e < ` + far + `),
-	evk AS (SELECT ev.c, b.k, sum(ev.d) AS d, max(ev.n) FILTER (WHERE ev.st AND ev.e > b.t) AS n
-		FROM ev ASOF JOIN bnd b ON ev.t <= b.t GROUP BY ev.c, b.k),
+	span AS (SELECT b.k, bp.t AS lo, b.t AS hi FROM bnd b LEFT JOIN bnd bp ON bp.k = b.k - 1),
+	evk AS (SELECT ev.c, b.k, sum(ev.d) AS d, max(ev.n) FILTER (WHERE ev.st AND ev.e > b.hi) AS n
+		FROM ev JOIN span b ON ev.t <= b.hi AND ev.t > coalesce(b.lo, TIMESTAMP '0001-01-01 00:00:00') GROUP BY ev.c, b.k),
 	fs AS (SELECT p.c, b.k, sum(` + revenueMoney("p.m", "p.cur", rep) + `) AS f, max(p.n) AS n,
 			count(*) FILTER (WHERE fx.rate IS NULL) AS nofx
 		FROM isl p JOIN bnd b ON b.t >= p.s AND b.t < p.e
@@ -54,7 +55,7 @@ func buildRevenueFastSQL(biz *bowtie.Business, g *revenueGrid, by string) (strin
 		WHERE p.cur <> ` + rep + `
 		GROUP BY p.c, b.k),
 	rws AS (SELECT c, k, sum(d) AS d, sum(f) AS f, max(n) AS n, sum(nofx) AS nofx FROM (
-			SELECT c, k, d, CAST(0 AS HUGEINT) AS f, n, 0 AS nofx FROM evk
+			SELECT c, k, d, CAST(0 AS DOUBLE) AS f, n, 0 AS nofx FROM evk
 			UNION ALL SELECT c, k, 0, f, n, nofx FROM fs)
 		GROUP BY c, k),
 	lev AS (SELECT c, k, d, coalesce(f, 0) AS f, n, nofx,
@@ -71,7 +72,7 @@ func buildRevenueFastSQL(biz *bowtie.Business, g *revenueGrid, by string) (strin
 			WHEN l.before > 0 AND l.after = 0 THEN 'churn'` + disc + `
 			WHEN l.after > l.before THEN 'expansion'
 			WHEN l.after < l.before THEN 'contraction' END AS typ,
-			CAST(0 AS HUGEINT) AS bv
+			CAST(0 AS DOUBLE) AS bv
 		FROM lv l
 		LEFT JOIN bnd bp ON bp.k = l.k - 1
 		LEFT JOIN spell sp ON sp.c = l.c AND sp.n = l.n`
