@@ -62,6 +62,11 @@ type BGNBDCheck struct {
 	// ByFrequency compares the mean hold-out purchases, actual and
 	// predicted, by calibration frequency 0..6 and 7+.
 	ByFrequency []FrequencyCheck `json:"by_frequency"`
+	// Tracking is the cumulative repeat purchase days of the calibration
+	// customers, week by week from the first purchase to the hold-out's
+	// end: actual, and expected by the calibration fit (Fader, Hardie &
+	// Lee 2005, figure 2).
+	Tracking []TrackPoint `json:"tracking"`
 	// Actual and Predicted are total hold-out repeat purchase days.
 	Actual    float64  `json:"actual"`
 	Predicted *float64 `json:"predicted"`
@@ -77,6 +82,49 @@ type FrequencyCheck struct {
 	Customers float64  `json:"customers"`
 	Actual    float64  `json:"actual"`
 	Predicted *float64 `json:"predicted"`
+}
+
+// TrackPoint is the cumulative repeat purchase days by the end of Week
+// (a local date, exclusive), actual and expected.
+type TrackPoint struct {
+	Week      string   `json:"week"`
+	Actual    float64  `json:"actual"`
+	Predicted *float64 `json:"predicted"`
+}
+
+// tracking computes the tracking curve of the calibration customers:
+// weekly from the first start to hEnd (inclusive).
+func tracking(p bgnbd.Params, s *RFMSummary, unit float64, hEnd time.Time) []TrackPoint {
+	if len(s.Starts) == 0 {
+		return nil
+	}
+	sort.Slice(s.Starts, func(i, j int) bool { return s.Starts[i].Day.Before(s.Starts[j].Day) })
+	sort.Slice(s.Repeats, func(i, j int) bool { return s.Repeats[i].Day.Before(s.Repeats[j].Day) })
+	origin := s.Starts[0].Day
+	starts := make([]bgnbd.Start, len(s.Starts))
+	for i, st := range s.Starts {
+		// A purchase on day d happens during it: the process starts at the
+		// end of the first day, as T counts whole days from it.
+		starts[i] = bgnbd.Start{At: st.Day.Sub(origin).Hours() / 24 / unit, Count: float64(st.Count)}
+	}
+	var times []float64
+	var labels []time.Time
+	for w := origin.AddDate(0, 0, 7); !w.After(hEnd.AddDate(0, 0, 7)); w = w.AddDate(0, 0, 7) {
+		times = append(times, (w.Sub(origin).Hours()/24-1)/unit)
+		labels = append(labels, w)
+	}
+	pred := p.ExpectedCumulativeRepeat(starts, times)
+	out := make([]TrackPoint, len(times))
+	var cum float64
+	j := 0
+	for i, w := range labels {
+		for j < len(s.Repeats) && s.Repeats[j].Day.Before(w) {
+			cum += float64(s.Repeats[j].Count)
+			j++
+		}
+		out[i] = TrackPoint{Week: w.Format(time.DateOnly), Actual: cum, Predicted: fnum(pred[i])}
+	}
+	return out
 }
 
 // toCustomers converts grouped summary rows (days) into the model's
@@ -154,11 +202,14 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 		}
 		if cal.Before(hEnd) {
 			endI := time.Date(hEnd.Year(), hEnd.Month(), hEnd.Day()+1, 0, 0, 0, 0, loc)
-			s, err := RunRFMSummary(ctx, db, d, biz, cal, endI, "", false)
+			s, err := rfmSummary(ctx, db, d, biz, cal, endI, "", false, true)
 			if err != nil {
 				return nil, err
 			}
 			chk, err := bgnbdCheck(s.Rows, unit, float64(hEnd.Sub(cal).Hours()/24)/unit)
+			if chk != nil {
+				chk.Tracking = tracking(chk.Fit.Params, s, unit, hEnd)
+			}
 			if bowtie.ErrorCode(err) == bowtie.EINVALID {
 				out.CheckError, chk, err = bowtie.ErrorMessage(err), nil, nil
 			}

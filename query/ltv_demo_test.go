@@ -91,6 +91,25 @@ func TestLTV_Demos(t *testing.T) {
 				t.Errorf("bgnbd: no hold-out check: %+v", c)
 			} else {
 				t.Logf("%s: bgnbd hold-out actual %.0f predicted %v; fit %+v", name, c.Actual, c.Predicted, c.Fit.Params)
+				// The tracking curve ends with every repeat purchase day of
+				// the calibration customers: Σ (x + hold-out) over them.
+				if len(c.Tracking) == 0 {
+					t.Error("bgnbd: no tracking curve")
+				} else {
+					last := c.Tracking[len(c.Tracking)-1].Actual
+					var want float64
+					for _, f := range c.ByFrequency {
+						want += f.Actual * f.Customers
+					}
+					for i := 1; i < len(c.Tracking); i++ {
+						if c.Tracking[i].Actual < c.Tracking[i-1].Actual {
+							t.Errorf("tracking falls at %s", c.Tracking[i].Week)
+						}
+					}
+					if last < want {
+						t.Errorf("tracking ends at %.0f repeat days, below the hold-out's %.0f", last, want)
+					}
+				}
 				if _, err := json.Marshal(bg); err != nil {
 					t.Errorf("bgnbd: JSON: %v", err)
 				}

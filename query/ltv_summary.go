@@ -31,6 +31,16 @@ type RFMSummary struct {
 	// Groups holds, per group of the request and (x, tx, T), the customers
 	// and the sum of their mean repeat values (x > 0).
 	Groups []GroupRFM
+	// Starts counts the customers by first purchase day and Repeats
+	// their repeat purchase days by day (to end), for the tracking
+	// check; filled with tracking only.
+	Starts, Repeats []DayCount
+}
+
+// DayCount is a count on a local date.
+type DayCount struct {
+	Day   time.Time
+	Count int64
 }
 
 // SpendRow is a group of Count repeat buyers with X repeat days of mean
@@ -55,7 +65,7 @@ type GroupRFM struct {
 // in one pass three ways (the grouping sets): kind 0 (x, tx, T, hx,
 // count), kind 1 (x, m, count) for repeat buyers and, with groups, kind 2
 // (grp, x, tx, T, count, sum m).
-func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by string, groups bool) string {
+func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by string, groups, tracking bool) string {
 	ctes := ltvBaseCTEs(d, biz, ps, end, span)
 	pCal := ps.p("cal_end", calEnd)
 	day := "CAST(" + localTime(d, "r.ts", biz.Location(), span[0], span[1]) + " AS DATE)"
@@ -67,15 +77,31 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 		count(*) FILTER (WHERE day > ` + pCal + `) AS hx,
 		sum(amount) FILTER (WHERE day <= ` + pCal + `) - arg_min(amount, day) AS repeat_value
 		FROM days GROUP BY customer_id HAVING min(day) <= ` + pCal + `),
-	s AS (SELECT p.customer_id, p.x, CAST(p.last - p.first AS BIGINT) AS tx, CAST(CAST(` + pCal + ` AS DATE) - p.first AS BIGINT) AS t, p.hx,
+	s AS (SELECT p.customer_id, p.first, p.x, CAST(p.last - p.first AS BIGINT) AS tx, CAST(CAST(` + pCal + ` AS DATE) - p.first AS BIGINT) AS t, p.hx,
 		CASE WHEN p.x > 0 THEN p.repeat_value / p.x END AS m FROM per p)`
 	grp, from, sets := "''", "s", "(s.x, s.tx, s.t, s.hx), (s.x, s.m)"
 	if groups {
-		grp, from = ltvGroupExpr(by, "c"), "s JOIN cust c ON c.customer_id = s.customer_id"
+		// The group comes from the summary itself (cohort: the month of
+		// the first purchase day, the customer's acquisition) and the
+		// small acquisition table, not from cust (a second pass over the
+		// revenue facts).
+		switch by {
+		case "channel", "campaign":
+			grp, from = "coalesce(a."+by+", "+map[string]string{"channel": "'Unassigned'", "campaign": "'(not set)'"}[by]+")", "s LEFT JOIN acq a ON a.id = s.customer_id"
+		case "cohort":
+			grp = "strftime(s.first, '%Y-%m')"
+		}
 		sets += ", (" + grp + ", s.x, s.tx, s.t)"
 	}
-	return body + "\nSELECT CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS kind, " + grp +
-		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(sum(s.m), 0) FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
+	q := body + "\nSELECT CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS kind, " + grp +
+		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(sum(s.m), 0), NULL::DATE AS day FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
+	if tracking {
+		// Starts by first day; repeat purchase days (after the first) of
+		// the calibration customers by day.
+		q += "\nUNION ALL SELECT 3, '', NULL, NULL, NULL, NULL, NULL, count(*), 0, first FROM per GROUP BY first" +
+			"\nUNION ALL SELECT 4, '', NULL, NULL, NULL, NULL, NULL, count(*), 0, d.day FROM days d JOIN per p ON p.customer_id = d.customer_id WHERE d.day > p.first GROUP BY d.day"
+	}
+	return q
 }
 
 // RunRFMSummary computes the per-customer frequency, recency and age of
@@ -85,13 +111,18 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 // cohort or "") sets the groups of Groups; withGroups false leaves
 // Groups empty.
 func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, calEnd, end time.Time, by string, withGroups bool) (*RFMSummary, error) {
+	return rfmSummary(ctx, db, d, biz, calEnd, end, by, withGroups, false)
+}
+
+// rfmSummary is RunRFMSummary, with Starts and Repeats when tracking.
+func rfmSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, calEnd, end time.Time, by string, withGroups, tracking bool) (*RFMSummary, error) {
 	out := &RFMSummary{}
 	span, err := dataSpan(ctx, db, end)
 	if err != nil {
 		return nil, err
 	}
 	var ps params
-	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups), ps.args...)
+	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups, tracking), ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
 	}
@@ -103,7 +134,8 @@ func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 		var m sql.NullFloat64
 		var n int64
 		var sumM float64
-		if err := rs.Scan(&kind, &grp, &x, &tx, &t, &hx, &m, &n, &sumM); err != nil {
+		var day sql.NullTime
+		if err := rs.Scan(&kind, &grp, &x, &tx, &t, &hx, &m, &n, &sumM, &day); err != nil {
 			return nil, fmt.Errorf("query: rfm summary: %w", err)
 		}
 		switch kind {
@@ -113,6 +145,10 @@ func RunRFMSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 			if x.Int64 > 0 && m.Valid {
 				out.Spend = append(out.Spend, SpendRow{X: x.Int64, M: m.Float64, Count: n})
 			}
+		case 3:
+			out.Starts = append(out.Starts, DayCount{day.Time, n})
+		case 4:
+			out.Repeats = append(out.Repeats, DayCount{day.Time, n})
 		default:
 			out.Groups = append(out.Groups, GroupRFM{Group: grp.String, X: x.Int64, TX: tx.Int64, T: t.Int64, Count: n, SumM: sumM})
 		}
