@@ -352,11 +352,11 @@ func TestBrowser_Revenue(t *testing.T) {
 	ts := mustServeDemo(t, "b2c")
 	const rng = "from=2025-11-01&to=2026-10-31"
 
-	check := func(t *testing.T, els []domElement, res map[string]any, period string) {
+	check := func(t *testing.T, els []domElement, res map[string]any, period string, want int) {
 		t.Helper()
 		periods := rowsBy(res["periods"], "period")
-		if len(periods) != 12 {
-			t.Fatalf("the API has %d periods, want 12", len(periods))
+		if len(periods) != want {
+			t.Fatalf("the API has %d periods, want %d", len(periods), want)
 		}
 		p := periods[period]
 		if c, _ := num(p["closing_mrr"]); c <= 0 {
@@ -389,8 +389,8 @@ func TestBrowser_Revenue(t *testing.T) {
 		if bars != 7 {
 			t.Errorf("%d waterfall bars, want 7", bars)
 		}
-		if n := checkScope(t, els, "periods", "data-period", func(k, m string) (any, bool) { return field(periods[k], m) }); n != 12*14 {
-			t.Errorf("%d period cells, want %d", n, 12*14)
+		if n := checkScope(t, els, "periods", "data-period", func(k, m string) (any, bool) { return field(periods[k], m) }); n != want*14 {
+			t.Errorf("%d period cells, want %d", n, want*14)
 		}
 		groups := map[string]map[string]any{}
 		for _, g := range res["groups"].([]any) {
@@ -414,10 +414,8 @@ func TestBrowser_Revenue(t *testing.T) {
 		for _, id := range []string{"revenue-waterfall", "revenue-trend", "revenue-retention"} {
 			svgIn(t, dom, els, id)
 		}
-		t0 := time.Now()
 		res := getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=plan&"+rng)
-		t.Logf("revenue API %v", time.Since(t0))
-		check(t, els, res, "2026-10-01")
+		check(t, els, res, "2026-10-01", 12)
 		// The trailing-12-month rates are in the NRR and GRR tiles' notes.
 		ret := getAPI(t, ts.URL, "", "/api/v1/revenue/retention", rng)
 		last := rowsBy(ret["periods"], "period")["2026-10-01"]
@@ -431,7 +429,7 @@ func TestBrowser_Revenue(t *testing.T) {
 		if q, _ := url.ParseQuery(strings.TrimPrefix(u, "?")); q.Get("by") != "channel" || q.Get("view") != "revenue" {
 			t.Errorf("the URL after the switch is %q, want by=channel", u)
 		}
-		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=channel&"+rng), "2026-10-01")
+		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=channel&"+rng), "2026-10-01", 12)
 	})
 
 	t.Run("SwitchPeriod", func(t *testing.T) {
@@ -439,7 +437,14 @@ func TestBrowser_Revenue(t *testing.T) {
 		if q, _ := url.ParseQuery(strings.TrimPrefix(u, "?")); q.Get("period") != "2026-03-01" || q.Get("by") != "cohort" {
 			t.Errorf("the URL after the switch is %q, want period=2026-03-01", u)
 		}
-		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=cohort&"+rng), "2026-03-01")
+		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=month&by=cohort&"+rng), "2026-03-01", 12)
+	})
+
+	t.Run("Weeks", func(t *testing.T) {
+		const weeks = "from=2026-08-03&to=2026-10-25" // Mondays to Sundays: 12 ISO weeks
+		dom, els := openDemoView(t, bin, ts.URL, "view=revenue&grain=week&by=channel&"+weeks)
+		svgIn(t, dom, els, "revenue-waterfall")
+		check(t, els, getAPI(t, ts.URL, "", "/api/v1/revenue", "grain=week&by=channel&"+weeks), "2026-10-19", 12)
 	})
 }
 
