@@ -202,6 +202,19 @@ func (b *BGNBDLTV) WriteTable(w io.Writer) error {
 			}
 			fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%s\t\n", x, r.Customers, r.Actual, fmtNum(r.Predicted, 3))
 		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if len(c.Tracking) > 0 {
+			fmt.Fprintln(w, "\nTracking: cumulative repeat purchase days of these customers (every 4th week and the last)")
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "Before\tActual\tExpected\t")
+			for i, p := range c.Tracking {
+				if i%4 == 3 || i == len(c.Tracking)-1 {
+					fmt.Fprintf(tw, "%s\t%.0f\t%s\t\n", p.Week, p.Actual, fmtNum(p.Predicted, 1))
+				}
+			}
+		}
 		return tw.Flush()
 	}
 	return nil
