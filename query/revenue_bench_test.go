@@ -100,7 +100,10 @@ FROM l WHERE k > 0 GROUP BY k ORDER BY k`
 // BenchmarkRevenue runs the monthly MRR movements over 36 months of
 // BOWTIE_BENCH_SUBS subscriptions (default 1 M; 20 k with -short),
 // whole (overlap check, movements, daily customers, trials), the
-// movements query alone, and the naive dense-grid query as baseline.
+// movements query alone, and as baselines the first (snapshot) version
+// and the naive dense-grid query. peak_rss_MB is the process's high-water
+// mark so far (it never falls: run one sub-benchmark per process for a
+// figure of its own).
 func BenchmarkRevenue(b *testing.B) {
 	n := 1_000_000
 	if testing.Short() {
@@ -131,6 +134,18 @@ func BenchmarkRevenue(b *testing.B) {
 		b.ReportMetric(peakRSSMB(), "peak_rss_MB")
 	})
 	b.Run(fmt.Sprintf("subs=%d/movements", n), func(b *testing.B) {
+		for range b.N {
+			if _, err := query.RevenueMovementsOnly(context.Background(), s.DB(), biz, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(peakRSSMB(), "peak_rss_MB")
+	})
+	b.Run(fmt.Sprintf("subs=%d/snapshots", n), func(b *testing.B) {
+		// The first version: every customer at every month end (still the
+		// --by plan path).
+		query.SetRevenueSnapshotsOnly(true)
+		defer query.SetRevenueSnapshotsOnly(false)
 		for range b.N {
 			if _, err := query.RevenueMovementsOnly(context.Background(), s.DB(), biz, opts); err != nil {
 				b.Fatal(err)
