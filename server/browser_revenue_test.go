@@ -220,7 +220,7 @@ func openDemoView(t *testing.T, bin, base, params string) (string, []domElement)
 	}
 	if dir := os.Getenv("BOWTIE_SCREENSHOT_DIR"); dir != "" {
 		name := strings.NewReplacer("&", "_", "=", "-").Replace(params)
-		runChromium(t, bin, page, "--hide-scrollbars", "--window-size=1400,2400", "--screenshot="+dir+"/"+name+".png")
+		runChromium(t, bin, page, "--hide-scrollbars", "--window-size=1400,3400", "--screenshot="+dir+"/"+name+".png")
 	}
 	return dom, els
 }
@@ -606,6 +606,10 @@ func TestBrowser_LTV(t *testing.T) {
 			if n := checkScopeTol(t, els, "check", "data-x", modelTol, func(x, m string) (any, bool) { return at(byX[x], m) }); n != 3*len(byX) || len(byX) == 0 {
 				t.Errorf("%d fit check cells for %d frequencies", n, len(byX))
 			}
+			weeks := rowsBy(ltv["check"].(map[string]any)["tracking"], "week")
+			if n := checkScopeTol(t, els, "tracking", "data-week", modelTol, func(w, m string) (any, bool) { return at(weeks[w], m) }); n != 2*len(weeks) || len(weeks) < 10 {
+				t.Errorf("%d tracking cells for %d weeks", n, len(weeks))
+			}
 		}
 		cohorts := rowsBy(getAPI(t, ts.URL, "", "/api/v1/payback", "by=cohort&models=historical&"+rng)["rows"], "group")
 		if n := checkScopeTol(t, els, "roas", "data-group", 1e-12, func(g, m string) (any, bool) { return at(cohorts[g], m) }); n < len(cohorts) || len(cohorts) < 6 {
@@ -630,6 +634,7 @@ func TestBrowser_LTV(t *testing.T) {
 			svgIn(t, dom, els, "roas-chart")
 			if model == "bgnbd" {
 				svgIn(t, dom, els, "bgnbd-check")
+				svgIn(t, dom, els, "bgnbd-tracking")
 			}
 			check(t, els, model)
 		})

@@ -181,6 +181,32 @@ function cohortColor(i, n) {
   return `rgb(${mix(165, 46)}, ${mix(160, 42)}, ${mix(250, 138)})`;
 }
 
+function renderTracking(container, table, check) {
+  const pts = check.tracking || [];
+  const r1 = (v) => (isNum(v) ? Math.round(v * 10) / 10 : null);
+  fillTable(table, ['Week to', 'Actual', 'Expected'], pts.map((p) => [p.week, [
+    cell('tracking', 'actual', p.actual, 'number', '', { 'data-week': p.week }),
+    cell('tracking', 'predicted', p.predicted, 'number', '', { 'data-week': p.week }),
+  ]]));
+  if (noChart(container)) return;
+  const cal = pts.findIndex((p) => p.week > check.calibration_end);
+  chartFor(container).setOption({
+    ...BASE(),
+    grid: { left: 4, right: 24, top: 44, bottom: 4, containLabel: true },
+    tooltip: { trigger: 'axis', borderColor: '#e3e8ee', textStyle: { color: '#0a2540', fontSize: 13 }, valueFormatter: (v) => show('number', v) },
+    xAxis: { ...axisX(pts.map((p) => p.week)), boundaryGap: false },
+    yAxis: axisY((v) => format('count', v, '', { compact: true })),
+    graphic: pts.length ? [] : emptyText('No tracking curve'),
+    series: [
+      {
+        name: 'Actual', type: 'line', showSymbol: false, data: pts.map((p) => r1(p.actual)), lineStyle: { width: 2.5, color: '#0a2540' }, itemStyle: { color: '#0a2540' },
+        markLine: cal > 0 ? { silent: true, symbol: 'none', label: { formatter: 'hold-out', position: 'insideEndTop', color: '#697386' }, lineStyle: { color: '#697386', type: 'dashed' }, data: [{ xAxis: cal }] } : undefined,
+      },
+      { name: 'Expected (BG/NBD, calibration fit)', type: 'line', showSymbol: false, data: pts.map((p) => r1(p.predicted)), lineStyle: { width: 2, type: 'dashed', color: '#635bff' }, itemStyle: { color: '#635bff' } },
+    ],
+  }, true);
+}
+
 function renderCurves(container, table, unsorted) {
   const rows = [...unsorted].sort((a, b) => String(a.group).localeCompare(String(b.group)));
   const n = Math.max(0, ...rows.map((r) => (r.roas_curve || []).length));
@@ -238,10 +264,16 @@ export async function loadLTV(params, opts, current) {
   }
   renderAssumptions($('ltv-assumptions'), ltv, pay);
   const check = model === 'bgnbd' && ltv.check;
-  $('bgnbd-check-card').hidden = !check;
+  $('bgnbd-check-card').hidden = model !== 'bgnbd' || !!ltv.failed;
+  if (model === 'bgnbd' && !check && !ltv.failed) {
+    $('bgnbd-check-sub').textContent = ltv.check_error || 'No hold-out period to check the fit on';
+    renderCheck($('bgnbd-check'), $('bgnbd-check-table'), {});
+    renderTracking($('bgnbd-tracking'), $('bgnbd-tracking-data'), {});
+  }
   if (check) {
     $('bgnbd-check-sub').textContent = `Mean repeat purchases per customer in the hold-out (${check.calibration_end} to ${check.holdout_end}), actual and predicted from the calibration fit, by repeat purchases in the calibration period · actual ${show('number', check.actual)}, predicted ${show('number', check.predicted)} in total`;
     renderCheck($('bgnbd-check'), $('bgnbd-check-table'), check);
+    renderTracking($('bgnbd-tracking'), $('bgnbd-tracking-data'), check);
   }
   $('roas-sub').textContent = 'Revenue to date of the customers acquired in a month ÷ the spend of that month, by months since acquisition · dashed: paid back';
   renderCurves($('roas-chart'), $('roas-data'), cohorts.rows || []);
