@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
@@ -147,6 +148,56 @@ type condExpected struct {
 	cache map[[3]float64]float64
 }
 
+// den is the denominator of eq. 10 divided by its value at tx = T.
+func (c *condExpected) den(x, tx, T float64) float64 {
+	if x == 0 {
+		return 1
+	}
+	d1 := 1 + c.p.A/(c.p.B+x-1)
+	return (1 + c.p.A/(c.p.B+x-1)*math.Pow((c.p.Alpha+T)/(c.p.Alpha+tx), c.p.R+x)) / d1
+}
+
+// discountedNumerators returns, per distinct (x, T in days), the
+// discounted expected purchases over the horizon of a customer with tx =
+// T: Σ_i (E[Y(iL)] − E[Y((i−1)L)]) / (1+d)^i; dividing by den gives any
+// tx's. The (x, T) pairs are split over two goroutines (one
+// hypergeometric function per pair and month).
+func discountedNumerators(c *condExpected, gs []GroupRFM, unit, monthU, rate float64, months int) map[[2]int64]float64 {
+	out := map[[2]int64]float64{}
+	var keys [][2]int64
+	for _, g := range gs {
+		k := [2]int64{g.X, g.T}
+		if _, ok := out[k]; !ok {
+			out[k] = 0
+			keys = append(keys, k)
+		}
+	}
+	vals := make([]float64, len(keys))
+	workers := 2
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for j := w; j < len(keys); j += workers {
+				x, T := float64(keys[j][0]), float64(keys[j][1])/unit
+				var disc, prev float64
+				for i := 1; i <= months; i++ {
+					e := c.p.ConditionalExpectedPurchases(float64(i)*monthU, x, T, T)
+					disc += (e - prev) / math.Pow(1+rate, float64(i))
+					prev = e
+				}
+				vals[j] = disc
+			}
+		}(w)
+	}
+	wg.Wait()
+	for j, k := range keys {
+		out[k] = vals[j]
+	}
+	return out
+}
+
 func (c *condExpected) at(t, x, tx, T float64) float64 {
 	k := [3]float64{t, x, T}
 	num, ok := c.cache[k]
@@ -284,14 +335,10 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	}
 	groups := map[string]*acc{}
 	total := &acc{}
+	dnum := discountedNumerators(ce, s.Groups, unit, monthU, rate, pol.HorizonMonths)
 	for _, g := range s.Groups {
 		x, tx, T := float64(g.X), float64(g.TX)/unit, float64(g.T)/unit
-		var disc, prev float64
-		for i := 1; i <= pol.HorizonMonths; i++ {
-			e := ce.at(float64(i)*monthU, x, tx, T)
-			disc += (e - prev) / math.Pow(1+rate, float64(i))
-			prev = e
-		}
+		disc := dnum[[2]int64{g.X, g.T}] / ce.den(x, tx, T)
 		value := groupValue(x, g.Count, g.SumM)
 		pa := fit.PAlive(x, tx, T)
 		name := g.Group
