@@ -13,10 +13,12 @@ import (
 	"github.com/bowtie-analytics/bowtie/query"
 )
 
-// ltvBenchStore generates customers × orders paid orders in DuckDB (not
-// committed): customer c buys at a rate of its own over an active span
-// of its own within two years, so the data have BG/NBD's shape
-// (heterogeneous rates, customers who stop).
+// ltvBenchStore generates orders paid orders of up to customers
+// customers in DuckDB (not committed): orders fall on customers with a
+// skewed share (customer ⌊n·u²⌋ for uniform u: many buy once, a few buy
+// hundreds of times), each within an active span of its own within two
+// years, so the data have BG/NBD's shape (heterogeneous rates and
+// dropout, customers who stop).
 func ltvBenchStore(b *testing.B, customers, orders int) *duckdb.Store {
 	b.Helper()
 	s, err := duckdb.Open(":memory:")
@@ -24,14 +26,21 @@ func ltvBenchStore(b *testing.B, customers, orders int) *duckdb.Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
+	// BG/NBD's story in SQL: customer c joins on a uniform day of two
+	// years, buys at rate λ_c (exponential across customers, mean one
+	// purchase every 25 days) and after each purchase drops out with
+	// probability p_c (p = u³: most customers stay long, some leave
+	// soon); orders after the two years are cut. u(·) are hashes scaled
+	// to (0, 1).
 	q := fmt.Sprintf(`INSERT INTO orders (order_id, customer_id, ts, amount, currency, status)
-	WITH o AS (SELECT i, (hash(i) %% %[1]d) AS c FROM range(%[2]d) t(i)),
-	cs AS (SELECT c, 1 + hash(c * 3) %% 720 AS span, hash(c * 5) %% 10 AS tier FROM (SELECT DISTINCT c FROM o))
-	SELECT 'o' || o.i, 'c' || o.c,
-		TIMESTAMP '2023-01-01' + to_days(CAST((730 - cs.span) * (hash(o.c * 7) %% 1000) / 1000 AS INTEGER))
-			+ to_seconds(CAST((hash(o.i * 11) %% (cs.span * 86400)) * (CASE WHEN o.i %% 3 = 0 THEN 0 ELSE 1 END) AS BIGINT)),
-		CAST(5 + (hash(o.i * 13) %% 20000) / 100.0 * (1 + cs.tier) / 5 AS DECIMAL(18, 2)), 'USD', 'paid'
-	FROM o JOIN cs USING (c)`, customers, orders)
+	WITH u AS (SELECT c, (hash(c) %% 1000003 + 1) / 1000004.0 AS u1, (hash(c * 3 + 1) %% 1000003 + 1) / 1000004.0 AS u2,
+		(hash(c * 5 + 2) %% 1000003 + 1) / 1000004.0 AS u3, (hash(c * 7 + 3) %% 1000003) / 1000003.0 AS u4 FROM range(%[1]d) t(c)),
+	cs AS (SELECT c, -ln(u1) / 25.0 AS lam, least(1 + floor(ln(u3) / ln(1 - greatest(u2 * u2 * u2, 1e-6))), 400) AS n, u4 * 730 AS start FROM u),
+	o AS (SELECT c, k, start, -ln((hash(c * 1000 + k) %% 1000003 + 1) / 1000004.0) / lam AS gap FROM cs, range(CAST(n AS BIGINT)) r(k)),
+	t AS (SELECT c, k, start + sum(gap) OVER (PARTITION BY c ORDER BY k) - first_value(gap) OVER (PARTITION BY c ORDER BY k) AS day FROM o)
+	SELECT 'o' || c || '-' || k, 'c' || c, TIMESTAMP '2023-01-01' + to_seconds(CAST(day * 86400 AS BIGINT)),
+		CAST(5 + (hash(c * 13 + k) %% 20000) / 100.0 AS DECIMAL(18, 2)), 'USD', 'paid'
+	FROM t WHERE day < 730 LIMIT %[2]d`, customers, orders)
 	if _, err := s.DB().Exec(q); err != nil {
 		b.Fatal(err)
 	}
