@@ -130,6 +130,9 @@ func RevenueQuery(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 // (and group), periods without any customer included as zeros when by is
 // "".
 func revenueRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *revenueGrid, by string) ([]RevenuePeriod, error) {
+	if by == "" && !revenueSnapshotsOnly && !revenueSQLOnly {
+		return revenueWalkRows(ctx, db, biz, g)
+	}
 	if by != "plan" && !revenueSnapshotsOnly {
 		return revenueFastRows(ctx, db, biz, g, by)
 	}

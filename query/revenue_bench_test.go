@@ -100,7 +100,8 @@ FROM l WHERE k > 0 GROUP BY k ORDER BY k`
 // BenchmarkRevenue runs the monthly MRR movements over 36 months of
 // BOWTIE_BENCH_SUBS subscriptions (default 1 M; 20 k with -short),
 // whole (overlap check, movements, daily customers, trials), the
-// movements query alone, and as baselines the first (snapshot) version
+// movements alone (the Go walk), and as baselines the change-based SQL
+// query, the first (snapshot) version
 // and the naive dense-grid query. peak_rss_MB is the process's high-water
 // mark so far (it never falls: run one sub-benchmark per process for a
 // figure of its own).
@@ -134,6 +135,18 @@ func BenchmarkRevenue(b *testing.B) {
 		b.ReportMetric(peakRSSMB(), "peak_rss_MB")
 	})
 	b.Run(fmt.Sprintf("subs=%d/movements", n), func(b *testing.B) {
+		for range b.N {
+			if _, err := query.RevenueMovementsOnly(context.Background(), s.DB(), biz, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(peakRSSMB(), "peak_rss_MB")
+	})
+	b.Run(fmt.Sprintf("subs=%d/movements-sql", n), func(b *testing.B) {
+		// The change-based SQL query the walk replaced (still the --by
+		// channel, segment and cohort path).
+		query.SetRevenueSQLOnly(true)
+		defer query.SetRevenueSQLOnly(false)
 		for range b.N {
 			if _, err := query.RevenueMovementsOnly(context.Background(), s.DB(), biz, opts); err != nil {
 				b.Fatal(err)

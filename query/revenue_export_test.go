@@ -20,3 +20,7 @@ func RevenueMovementsOnly(ctx context.Context, db *sql.DB, biz *bowtie.Business,
 // SetRevenueSnapshotsOnly makes RevenueQuery use the snapshot query for
 // every breakdown (true) or the change-based one where it can (false).
 func SetRevenueSnapshotsOnly(on bool) { revenueSnapshotsOnly = on }
+
+// SetRevenueSQLOnly makes the totals use the SQL change-based query (true)
+// instead of the Go walk (false).
+func SetRevenueSQLOnly(on bool) { revenueSQLOnly = on }

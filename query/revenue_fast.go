@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
-	"time"
 
 	"github.com/bowtie-analytics/bowtie"
 )
@@ -123,14 +121,8 @@ func revenueFastRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 		return nil, fmt.Errorf("query: revenue: %w", err)
 	}
 	defer rs.Close()
-	type cell struct {
-		d, f        float64
-		c0          int64
-		mv          [5]float64 // new, expansion, contraction, churn, reactivation
-		nc, rc, chc int64
-	}
 	n := g.n()
-	cells := map[string][]cell{}
+	cells := map[string][]revenueCell{}
 	var nofx float64
 	for rs.Next() {
 		var k int
@@ -144,10 +136,10 @@ func revenueFastRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 		nofx += nf.Float64
 		cs := cells[grp]
 		if cs == nil {
-			cs = make([]cell, n+1)
+			cs = make([]revenueCell, n+1)
 			cells[grp] = cs
 		}
-		cs[k] = cell{d: v[0].Float64, f: v[1].Float64, c0: c0, mv: [5]float64{v[2].Float64, v[3].Float64, v[4].Float64, v[5].Float64, v[6].Float64},
+		cs[k] = revenueCell{d: v[0].Float64, f: v[1].Float64, c0: c0, mv: [5]float64{v[2].Float64, v[3].Float64, v[4].Float64, v[5].Float64, v[6].Float64},
 			nc: nc, rc: rc, chc: chc}
 	}
 	if err := rs.Err(); err != nil {
@@ -156,49 +148,5 @@ func revenueFastRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 	if nofx > 0 {
 		return nil, revenueMissingFX(ctx, db, biz, g)
 	}
-	groups := make([]string, 0, len(cells))
-	for grp := range cells {
-		groups = append(groups, grp)
-	}
-	sort.Strings(groups)
-	out := map[string][]RevenuePeriod{}
-	for _, grp := range groups {
-		cs := cells[grp]
-		rows := make([]RevenuePeriod, n)
-		level, cust := cs[0].d+cs[0].f, cs[0].c0
-		for k := 1; k <= n; k++ {
-			c := cs[k]
-			r := &rows[k-1]
-			r.Period, r.Group = g.starts[k].Format(time.DateOnly), grp
-			r.OpeningMRR, r.OpeningCustomers = level, cust
-			level += c.d + c.f - cs[k-1].f
-			cust += c.nc + c.rc - c.chc
-			r.ClosingMRR, r.ClosingCustomers = level, cust
-			r.NewMRR, r.Expansion, r.Contraction, r.Churn, r.Reactivation = c.mv[0], c.mv[1], c.mv[2], c.mv[3], c.mv[4]
-			r.NewCustomers, r.ReactivatedCustomers, r.ChurnedCustomers = c.nc, c.rc, c.chc
-			r.derive()
-		}
-		out[grp] = rows
-	}
-	if by == "" {
-		if rows, ok := out[""]; ok {
-			return rows, nil
-		}
-		rows := make([]RevenuePeriod, n)
-		for k := 1; k <= n; k++ {
-			rows[k-1] = RevenuePeriod{Period: g.starts[k].Format(time.DateOnly)}
-			rows[k-1].derive()
-		}
-		return rows, nil
-	}
-	var res []RevenuePeriod
-	for k := 0; k < n; k++ {
-		for _, grp := range groups {
-			r := out[grp][k]
-			if r.OpeningMRR != 0 || r.ClosingMRR != 0 || r.NewMRR != 0 || r.Reactivation != 0 || r.Churn != 0 {
-				res = append(res, r)
-			}
-		}
-	}
-	return res, nil
+	return revenueAssemble(g, cells, by), nil
 }
