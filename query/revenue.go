@@ -101,7 +101,14 @@ func RevenueQuery(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 	}
 	out := &Revenue{From: opts.From.Format(time.DateOnly), To: opts.To.Format(time.DateOnly), Grain: opts.Grain, By: opts.By,
 		Currency: biz.Currency, TimeZone: biz.TimeZone, Policy: biz.Revenue}
-	tot, err := revenueRows(ctx, db, biz, g, "")
+	// The walk gives the totals and the daily customer counts in one pass.
+	walk := !revenueSnapshotsOnly && !revenueSQLOnly
+	var tot []RevenuePeriod
+	if walk {
+		tot, err = revenueWalkRows(ctx, db, biz, g, true)
+	} else {
+		tot, err = revenueRows(ctx, db, biz, g, "")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +119,10 @@ func RevenueQuery(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 			return nil, err
 		}
 	}
-	if err := revenueDaily(ctx, db, biz, g, out.Periods); err != nil {
-		return nil, err
+	if !walk {
+		if err := revenueDaily(ctx, db, biz, g, out.Periods); err != nil {
+			return nil, err
+		}
 	}
 	if err := revenueTrials(ctx, db, biz, g, out.Periods); err != nil {
 		return nil, err
@@ -131,7 +140,7 @@ func RevenueQuery(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busine
 // "".
 func revenueRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *revenueGrid, by string) ([]RevenuePeriod, error) {
 	if by == "" && !revenueSnapshotsOnly && !revenueSQLOnly {
-		return revenueWalkRows(ctx, db, biz, g)
+		return revenueWalkRows(ctx, db, biz, g, false)
 	}
 	if by != "plan" && !revenueSnapshotsOnly {
 		return revenueFastRows(ctx, db, biz, g, by)

@@ -69,6 +69,9 @@ type revenueWalker struct {
 	rows       []revWalkRow
 	spells     []revWalkSpell
 	isl        []int
+	days       []int64 // local midnights starting each day of periods 1..n
+	dayK       []int   // the period of each day
+	dayX       []int64 // Σ spell starts − ends placed on each midnight
 }
 
 const revFarMicros = 253402214400000000 // 9999-12-31 00:00:00 UTC
@@ -81,6 +84,15 @@ func (w *revenueWalker) kOf(t int64) int {
 		return -1
 	}
 	return k
+}
+
+// dayAdd places a spell start (+1) or end (−1) on the first midnight at
+// or after t (revenueDaily's ev and evj).
+func (w *revenueWalker) dayAdd(t int64, x int64) {
+	j := sort.Search(len(w.days), func(i int) bool { return w.days[i] >= t })
+	if j < len(w.days) {
+		w.dayX[j] += x
+	}
 }
 
 // money is a segment's MRR at boundary k in millionths of the reporting
@@ -151,6 +163,12 @@ func (w *revenueWalker) customer(segs []revWalkSeg) {
 			for ; k < len(w.tt) && w.tt[k] < sg.e; k++ {
 				w.rows = append(w.rows, revWalkRow{k: k, f: w.money(sg, k), n: ni})
 			}
+		}
+	}
+	if w.days != nil {
+		for _, sp := range w.spells {
+			w.dayAdd(sp.ss, 1)
+			w.dayAdd(sp.se, -1)
 		}
 	}
 	rows := w.rows
@@ -264,10 +282,23 @@ func (w *revenueWalker) customer(segs []revWalkSeg) {
 	}
 }
 
-// revenueWalkRows computes the totals (no breakdown) by the walk.
-func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *revenueGrid) ([]RevenuePeriod, error) {
+// revenueWalkRows computes the totals (no breakdown) by the walk and, with
+// daily, the daily customer counts of revenueDaily from the same spells.
+func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *revenueGrid, daily bool) ([]RevenuePeriod, error) {
 	pol := biz.Revenue
 	w := &revenueWalker{split: pol.SamePeriod == "split", cells: make([]revenueCell, g.n()+1)}
+	if daily {
+		// The midnights of g.dayValues.
+		loc := biz.Location()
+		w.days = []int64{}
+		for k := 1; k <= g.n(); k++ {
+			for t := g.t[k-1].In(loc); t.Before(g.t[k]); t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc) {
+				w.days = append(w.days, t.UnixMicro())
+				w.dayK = append(w.dayK, k)
+			}
+		}
+		w.dayX = make([]int64, len(w.days))
+	}
 	for _, t := range g.t {
 		w.tt = append(w.tt, t.UnixMicro())
 	}
@@ -385,7 +416,28 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 			c.mv[j] /= 1e6
 		}
 	}
-	return revenueAssemble(g, map[string][]revenueCell{"": w.cells}, ""), nil
+	periods := revenueAssemble(g, map[string][]revenueCell{"": w.cells}, "")
+	if daily {
+		// cnt: the running sum over the midnights, averaged per period.
+		sum := make([]int64, g.n()+1)
+		cnt := make([]int64, g.n()+1)
+		var run int64
+		for j, x := range w.dayX {
+			run += x
+			sum[w.dayK[j]] += run
+			cnt[w.dayK[j]]++
+		}
+		for k := 1; k <= g.n(); k++ {
+			if cnt[k] == 0 {
+				continue
+			}
+			p := &periods[k-1]
+			a := float64(sum[k]) / float64(cnt[k])
+			p.AverageDailyCustomers = &a
+			p.LogoChurnDailyWeighted = ratio(float64(p.ChurnedCustomers), a)
+		}
+	}
+	return periods, nil
 }
 
 // revenueAssemble turns the cells of each group into periods (by "") or
