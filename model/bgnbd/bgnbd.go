@@ -65,6 +65,19 @@ type Fit struct {
 	N          float64 `json:"n"` // customers (sum of counts)
 	Converged  bool    `json:"converged"`
 	Iterations int     `json:"iterations"`
+	// Note reports a boundary solution: with a + b above 1e4 the dropout
+	// probability is the same for every customer (the Beta(a, b) has
+	// collapsed onto π = a/(a+b)); a and b are then not identified, only
+	// their ratio, and the fit's a and b are just large.
+	Note string `json:"note,omitempty"`
+}
+
+// boundaryNote returns the fit's Note for parameters p (see Fit.Note).
+func boundaryNote(p Params) string {
+	if p.A+p.B <= 1e4 {
+		return ""
+	}
+	return fmt.Sprintf("dropout is homogeneous: a and b run to infinity (a + b = %.3g) with a/(a+b) = %.4g fixed, so every customer drops out with that probability after each repeat purchase; a and b are not identified separately", p.A+p.B, p.A/(p.A+p.B))
 }
 
 // warmRows is the size of the sample fitted first to start the full fit.
@@ -199,8 +212,10 @@ func FitCustomers(cs []Customer) (Fit, error) {
 	if err != nil {
 		return Fit{}, fmt.Errorf("bgnbd: %w", err)
 	}
+	fp := Params{R: r.Params[0], Alpha: r.Params[1], A: r.Params[2], B: r.Params[3]}
 	return Fit{
-		Params:     Params{R: r.Params[0], Alpha: r.Params[1], A: r.Params[2], B: r.Params[3]},
+		Params:     fp,
+		Note:       boundaryNote(fp),
 		SE:         Params{R: r.SE[0], Alpha: r.SE[1], A: r.SE[2], B: r.SE[3]},
 		LogLik:     r.LogLik,
 		N:          d.n,
@@ -388,5 +403,6 @@ func (f Fit) MarshalJSON() ([]byte, error) {
 		N          float64  `json:"n"`
 		Converged  bool     `json:"converged"`
 		Iterations int      `json:"iterations"`
-	}{pj(f.Params), pj(f.SE), mle.JSONFloat(f.LogLik), f.N, f.Converged, f.Iterations})
+		Note       string   `json:"note,omitempty"`
+	}{pj(f.Params), pj(f.SE), mle.JSONFloat(f.LogLik), f.N, f.Converged, f.Iterations, f.Note})
 }

@@ -369,3 +369,83 @@ func TestExpectedAlive_QuadratureVsClosedForm(t *testing.T) {
 		prev = v
 	}
 }
+
+// Homogeneous dropout: the fit can send a and b to 1e5–1e8 with a/(a+b)
+// fixed. Eq. 7 and eq. 10 stay finite there and agree with a naive
+// trapezoid over the Beta density (normalised numerically, 200,001
+// points over the mean ± 20 sd) and with the limit a, b → ∞, where p is
+// the constant π = a/(a+b): E[X(t)] = (1 − (α/(α+πt))^r)/π. At moderate
+// a, b (25, 35) the bulk rule agrees with the closed form.
+func TestExpectedAlive_LargeAB(t *testing.T) {
+	naive := func(r, al, a, b, tt float64) float64 {
+		m := a / (a + b)
+		sd := math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)))
+		lo, hi := math.Max(m-20*sd, 1e-300), math.Min(m+20*sd, 1-1e-16)
+		const n = 200000
+		h := (hi - lo) / n
+		var num, den, lmax float64
+		lmax = math.Inf(-1)
+		logf := func(p float64) float64 { return (a-1)*math.Log(p) + (b-1)*math.Log1p(-p) }
+		for i := 0; i <= n; i++ {
+			lmax = math.Max(lmax, logf(lo+float64(i)*h))
+		}
+		for i := 0; i <= n; i++ {
+			p := lo + float64(i)*h
+			w := math.Exp(logf(p) - lmax)
+			if i == 0 || i == n {
+				w /= 2
+			}
+			num += w * (1 - math.Pow(al/(al+p*tt), r)) / p
+			den += w
+		}
+		return num / den
+	}
+	for _, ab := range [][2]float64{{1e5, 1e6}, {1e7, 1e8}, {3e4, 2e6}} {
+		p := Params{R: 0.8, Alpha: 12, A: ab[0], B: ab[1]}
+		pi := p.A / (p.A + p.B)
+		for _, tt := range []float64{7, 30, 365, 1096} {
+			got := p.ExpectedPurchases(tt)
+			near(t, "E[X(t)] large a, b vs naive", got, naive(p.R, p.Alpha, p.A, p.B, tt), 1e-7*got)
+			limit := (1 - math.Pow(p.Alpha/(p.Alpha+pi*tt), p.R)) / pi
+			near(t, "E[X(t)] large a, b vs limit", got, limit, 1e-3*limit)
+			for _, c := range [][3]float64{{0, 0, 100}, {3, 40, 100}, {60, 90, 100}, {500, 700, 730}} {
+				e := p.ConditionalExpectedPurchases(tt, c[0], c[1], c[2])
+				want := naive(p.R+c[0], p.Alpha+c[2], p.A, p.B+c[0], tt) * p.PAlive(c[0], c[1], c[2])
+				near(t, "E[Y(t) | x, tx, T] large a, b", e, want, 1e-7*want)
+				at := p.ExpectedPurchasesIfAliveAt([]float64{tt, 2 * tt}, c[0], c[2])
+				near(t, "IfAliveAt", at[0], p.ExpectedPurchasesIfAlive(tt, c[0], c[2]), 1e-12*at[0])
+				near(t, "IfAliveAt 2t", at[1], p.ExpectedPurchasesIfAlive(2*tt, c[0], c[2]), 1e-12*at[1])
+			}
+		}
+	}
+	// Continuity: the bulk rule (a, b ≥ 20) against the closed form.
+	for _, p := range []Params{{R: 0.8, Alpha: 12, A: 25, B: 35}, {R: 3, Alpha: 40, A: 20, B: 20}} {
+		for _, tt := range []float64{7, 30, 365} {
+			closed := (p.A + p.B - 1) / (p.A - 1) * (1 - math.Pow(p.Alpha/(p.Alpha+tt), p.R)*hypGonum(p.R, p.B, p.A+p.B-1, tt/(p.Alpha+tt)))
+			near(t, "bulk rule vs closed form", expectedByQuadrature(p.R, p.Alpha, p.A, p.B, tt), closed, 1e-9*closed)
+		}
+	}
+}
+
+// Customers who all drop out with the same probability: the fit's a and
+// b run off to the boundary and the fit says so; the forecasts stay
+// finite.
+func TestFit_HomogeneousDropoutNote(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	cs := Simulate(rng, Params{R: 1.5, Alpha: 20, A: 2e6, B: 1.8e7}, 20000, 365)
+	f, err := FitCustomers(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a = %v, b = %v, note %q", f.A, f.B, f.Note)
+	if f.A+f.B <= 1e4 || f.Note == "" {
+		t.Errorf("a = %v, b = %v: expected the boundary and its note", f.A, f.B)
+	}
+	near(t, "a/(a+b)", f.A/(f.A+f.B), 0.1, 0.03)
+	if v := f.ConditionalExpectedPurchases(365, 5, 300, 365); math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		t.Errorf("E[Y] = %v at a = %v, b = %v", v, f.A, f.B)
+	}
+	if n := boundaryNote(cdnowPublished); n != "" {
+		t.Errorf("CDNOW fit has a note: %s", n)
+	}
+}

@@ -80,52 +80,133 @@ func expectedAlive(r, al, a, b, t float64) float64 {
 	return expectedByQuadrature(r, al, a, b, t)
 }
 
-// expectedByQuadrature integrates eq. 7's definition over p in two parts,
-// p in [0, ½] and 1−p in [0, ½], each cut into panels that halve towards
-// the end point (40 panels of 16 Gauss–Legendre nodes), so that the Beta
-// density's factors p^(a−1) and (1−p)^(b−1) are smooth on every panel; the
-// last, innermost panel uses u = p^a (v = (1−p)^b), where those factors
-// become constants. The part near p = 1 is skipped when (1−p)^(b−1) is
-// below e^(−60) there.
+// expectedByQuadrature integrates eq. 7's definition over p with the
+// rule of betaRule: Σ_k w_k·g(p_k, t), g(p, t) = (1 − (α/(α+pt))^r)/p.
 func expectedByQuadrature(r, al, a, b, t float64) float64 {
-	lb := mathext.Lbeta(a, b)
-	// h is the integrand without the Beta density's end-point factors:
-	// (1 − (α/(α+pt))^r)/p / B(a, b).
-	h := func(p float64) float64 {
-		var v float64
-		if q := p * t / al; q < 1e-8 {
-			v = r * t / al * (1 - (r+1)/2*q) // series of (1 − (1+q)^−r)/p
-		} else {
-			v = -math.Expm1(-r*math.Log1p(q)) / p
-		}
-		return v * math.Exp(-lb)
+	ps, ws := betaRule(a, b)
+	var s float64
+	for k, p := range ps {
+		s += ws[k] * gAlive(r, al, p, t)
 	}
-	// part integrates over d = distance from the end point in (0, ½]:
-	// f(d) = h(p)·d^(e−1)·(other factor), with e the exponent at that end.
-	part := func(e float64, toP func(d float64) float64, other func(p float64) float64) float64 {
+	return s
+}
+
+// gAlive is the expected purchases before dropout, (1 − (α/(α+pt))^r)/p,
+// of a customer with dropout probability p over t, averaged over λ ~
+// Gamma(r, α).
+func gAlive(r, al, p, t float64) float64 {
+	if q := p * t / al; q < 1e-8 {
+		return r * t / al * (1 - (r+1)/2*q) // series of (1 − (1+q)^−r)/p
+	}
+	return -math.Expm1(-r*math.Log1p(p*t/al)) / p
+}
+
+// betaRule returns nodes p_k in (0, 1) and weights w_k such that
+// ∫ Beta(p; a, b)·f(p) dp ≈ Σ_k w_k·f(p_k) for f smooth on [0, 1]. The
+// weights are computed in logs, so any a, b > 0 give finite weights.
+//
+// With a and b both at least 20 the density is a single smooth bump: the
+// rule covers its mean ± 15 standard deviations (clipped to [0, 1]) with
+// 30 panels of 16 Gauss–Legendre nodes, and the weights are normalised to
+// sum to 1 (so log B(a, b), which loses digits for a, b ~ 1e7, is not
+// needed). This is the case of homogeneous dropout, where the fit sends a
+// and b to 1e5–1e7 with a/(a+b) fixed.
+//
+// Otherwise the integral is split into p in [0, ½] and 1−p in [0, ½],
+// each cut into panels that halve towards the end point (40 panels of 16
+// nodes), so that the density's factors p^(a−1) and (1−p)^(b−1) are
+// smooth on every panel; the last, innermost panel uses u = p^a (v =
+// (1−p)^b), where those factors become constants. The part near p = 1 is
+// skipped when (1−p)^(b−1) is below e^(−60) there.
+func betaRule(a, b float64) (ps, ws []float64) {
+	const n = 16
+	x, w := make([]float64, n), make([]float64, n)
+	if a >= 20 && b >= 20 {
+		m := a / (a + b)
+		sd := math.Sqrt(a * b / ((a + b) * (a + b) * (a + b + 1)))
+		lo, hi := math.Max(m-15*sd, 0), math.Min(m+15*sd, 1)
+		const panels = 30
+		var lmax float64 = math.Inf(-1)
+		var ls []float64
+		for k := 0; k < panels; k++ {
+			quad.Legendre{}.FixedLocations(x, w, lo+(hi-lo)*float64(k)/panels, lo+(hi-lo)*float64(k+1)/panels)
+			for i := range x {
+				l := math.Log(w[i]) + (a-1)*math.Log(x[i]) + (b-1)*math.Log1p(-x[i])
+				ps, ls = append(ps, x[i]), append(ls, l)
+				lmax = math.Max(lmax, l)
+			}
+		}
+		var sum float64
+		ws = make([]float64, len(ls))
+		for k, l := range ls {
+			ws[k] = math.Exp(l - lmax)
+			sum += ws[k]
+		}
+		for k := range ws {
+			ws[k] /= sum
+		}
+		return ps, ws
+	}
+	lb := mathext.Lbeta(a, b)
+	// part adds the nodes over d = distance from the end point in (0, ½]:
+	// the density is d^(e−1)·other(p)/B(a, b), e the exponent at that end.
+	part := func(e float64, toP func(d float64) float64, lother func(p float64) float64) {
 		const levels = 40
-		var s float64
 		hi := 0.5
 		for k := 0; k < levels; k++ {
 			lo := hi / 2
-			s += quad.Fixed(func(d float64) float64 {
+			quad.Legendre{}.FixedLocations(x, w, lo, hi)
+			for i, d := range x {
 				p := toP(d)
-				return h(p) * other(p) * math.Exp((e-1)*math.Log(d))
-			}, lo, hi, 16, nil, 0)
+				ps = append(ps, p)
+				ws = append(ws, math.Exp(math.Log(w[i])+lother(p)+(e-1)*math.Log(d)-lb))
+			}
 			hi = lo
 		}
 		// Innermost panel, d in (0, hi]: u = d^e, d^(e−1)·dd = du/e.
-		s += quad.Fixed(func(u float64) float64 {
+		top := math.Pow(hi, e)
+		if !(top > 0) {
+			return // the density is 0 there
+		}
+		quad.Legendre{}.FixedLocations(x, w, 0, top)
+		for i, u := range x {
 			p := toP(math.Pow(u, 1/e))
-			return h(p) * other(p) / e
-		}, 0, math.Pow(hi, e), 16, nil, 0)
-		return s
+			ps = append(ps, p)
+			ws = append(ws, math.Exp(math.Log(w[i]/e)+lother(p)-lb))
+		}
 	}
-	s := part(a, func(d float64) float64 { return d }, func(p float64) float64 { return math.Exp((b - 1) * math.Log1p(-p)) })
+	part(a, func(d float64) float64 { return d }, func(p float64) float64 { return (b - 1) * math.Log1p(-p) })
 	if b <= 1 || (b-1)*math.Log(2) < 60 {
-		s += part(b, func(d float64) float64 { return 1 - d }, func(p float64) float64 { return math.Exp((a - 1) * math.Log(p)) })
+		part(b, func(d float64) float64 { return 1 - d }, func(p float64) float64 { return (a - 1) * math.Log(p) })
 	}
-	return s
+	return ps, ws
+}
+
+// ExpectedPurchasesIfAliveAt returns ExpectedPurchasesIfAlive(t, x, T) for
+// every t in ts, sharing the work: the closed form where it applies,
+// otherwise one quadrature rule for all the horizons.
+func (p Params) ExpectedPurchasesIfAliveAt(ts []float64, x, T float64) []float64 {
+	r, al, a, b := p.R+x, p.Alpha+T, p.A, p.B+x
+	out := make([]float64, len(ts))
+	var ps, ws []float64
+	for i, t := range ts {
+		if t <= 0 {
+			continue
+		}
+		if r < 40 && b < 40 {
+			out[i] = expectedAlive(r, al, a, b, t)
+			continue
+		}
+		if ps == nil {
+			ps, ws = betaRule(a, b)
+		}
+		var s float64
+		for k, q := range ps {
+			s += ws[k] * gAlive(r, al, q, t)
+		}
+		out[i] = s
+	}
+	return out
 }
 
 // PAlive returns the probability that a customer with summary (x, tx, T) is
