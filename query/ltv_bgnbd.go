@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -160,8 +161,8 @@ func (c *condExpected) den(x, tx, T float64) float64 {
 // discountedNumerators returns, per distinct (x, T in days), the
 // discounted expected purchases over the horizon of a customer with tx =
 // T: Σ_i (E[Y(iL)] − E[Y((i−1)L)]) / (1+d)^i; dividing by den gives any
-// tx's. The (x, T) pairs are split over two goroutines (one
-// hypergeometric function per pair and month).
+// tx's. The (x, T) pairs are split over GOMAXPROCS goroutines; per pair
+// the months share one quadrature rule where eq. 7 has no closed form.
 func discountedNumerators(c *condExpected, gs []GroupRFM, unit, monthU, rate float64, months int) map[[2]int64]float64 {
 	out := map[[2]int64]float64{}
 	var keys [][2]int64
@@ -173,7 +174,11 @@ func discountedNumerators(c *condExpected, gs []GroupRFM, unit, monthU, rate flo
 		}
 	}
 	vals := make([]float64, len(keys))
-	workers := 2
+	ts := make([]float64, months)
+	for i := range ts {
+		ts[i] = float64(i+1) * monthU
+	}
+	workers := max(runtime.GOMAXPROCS(0), 1)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -181,9 +186,13 @@ func discountedNumerators(c *condExpected, gs []GroupRFM, unit, monthU, rate flo
 			defer wg.Done()
 			for j := w; j < len(keys); j += workers {
 				x, T := float64(keys[j][0]), float64(keys[j][1])/unit
+				// E[Y(t) | x, T, T] = E[Y(t) | alive] · P(alive), the
+				// months sharing one quadrature rule.
+				es := c.p.ExpectedPurchasesIfAliveAt(ts, x, T)
+				pa := c.p.PAlive(x, T, T)
 				var disc, prev float64
 				for i := 1; i <= months; i++ {
-					e := c.p.ConditionalExpectedPurchases(float64(i)*monthU, x, T, T)
+					e := es[i-1] * pa
 					disc += (e - prev) / math.Pow(1+rate, float64(i))
 					prev = e
 				}
