@@ -15,8 +15,8 @@ import (
 
 // The per-customer walk: the totals of the change-based movements
 // (buildRevenueFastSQL) computed in Go. The engine only filters the paid
-// segments and sorts them by customer, start and end; one pass over them
-// (read chunk by chunk with rawscan) finds each customer's paid spells,
+// segments; Go reads them chunk by chunk (rawscan), groups them by
+// customer and one pass over each customer's segments finds each customer's paid spells,
 // its MRR changes per period, and the movements they make, in O(rows)
 // plus a sort of each customer's few changes. The definitions are those
 // of buildRevenueFastSQL line by line (the comments name its CTEs); money
@@ -348,9 +348,13 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 	SELECT c, CASE WHEN cur <> ` + rep + ` THEN cur END, s, e,
 		CASE WHEN cur = ` + rep + ` THEN CAST(round(m * 1000000) AS BIGINT) ELSE 0 END,
 		CASE WHEN cur <> ` + rep + ` THEN CAST(m AS VARCHAR) END
-	FROM pos ORDER BY c, s, e`
-	var prev []byte
-	var segs []revWalkSeg
+	FROM pos`
+	// The rows come unsorted (a sort by the text ids cost the engine more
+	// than the walk); Go numbers the customers, orders the rows by customer
+	// with a counting sort and each customer's few rows by start and end.
+	ids := map[string]int32{}
+	var cust []int32
+	var all []revWalkSeg
 	err = rawscan.Scan(ctx, db, q, ps.args, func(ch *rawscan.Chunk) error {
 		cs, err := ch.Strings(0)
 		if err != nil {
@@ -378,12 +382,10 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 		}
 		for i := 0; i < ch.Len(); i++ {
 			c := cs.Bytes(i)
-			if string(c) != string(prev) {
-				if len(segs) > 0 {
-					w.customer(segs)
-				}
-				segs = segs[:0]
-				prev = append(prev[:0], c...)
+			id, ok := ids[string(c)]
+			if !ok {
+				id = int32(len(ids))
+				ids[string(c)] = id
 			}
 			sg := revWalkSeg{s: ss[i], e: es[i], u: float64(us[i]), cur: -1}
 			if cur := fc.Bytes(i); cur != nil {
@@ -396,14 +398,41 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 					return err
 				}
 			}
-			segs = append(segs, sg)
+			cust = append(cust, id)
+			all = append(all, sg)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query: revenue: %w", err)
 	}
-	if len(segs) > 0 {
+	start := make([]int32, len(ids)+1)
+	for _, id := range cust {
+		start[id+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	sorted := make([]revWalkSeg, len(all))
+	next := append([]int32(nil), start[:len(ids)]...)
+	for i, id := range cust {
+		sorted[next[id]] = all[i]
+		next[id]++
+	}
+	all, cust, ids = nil, nil, nil
+	for c := 0; c+1 < len(start); c++ {
+		segs := sorted[start[c]:start[c+1]]
+		// By (s, e): insertion sort for the usual few rows.
+		if len(segs) > 32 {
+			sort.Slice(segs, func(i, j int) bool {
+				return segs[i].s < segs[j].s || segs[i].s == segs[j].s && segs[i].e < segs[j].e
+			})
+		}
+		for i := 1; i < len(segs); i++ {
+			for j := i; j > 0 && (segs[j].s < segs[j-1].s || segs[j].s == segs[j-1].s && segs[j].e < segs[j-1].e); j-- {
+				segs[j], segs[j-1] = segs[j-1], segs[j]
+			}
+		}
 		w.customer(segs)
 	}
 	if w.nofx {
