@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
@@ -161,8 +162,9 @@ func (c *condExpected) den(x, tx, T float64) float64 {
 // discountedNumerators returns, per distinct (x, T in days), the
 // discounted expected purchases over the horizon of a customer with tx =
 // T: Σ_i (E[Y(iL)] − E[Y((i−1)L)]) / (1+d)^i; dividing by den gives any
-// tx's. The (x, T) pairs are split over GOMAXPROCS goroutines; per pair
-// the months share one quadrature rule where eq. 7 has no closed form.
+// tx's. The (x, T) pairs are split over GOMAXPROCS goroutines; the pairs
+// with the same x and all their months share one quadrature rule where
+// eq. 7 has no closed form.
 func discountedNumerators(c *condExpected, gs []GroupRFM, unit, monthU, rate float64, months int) map[[2]int64]float64 {
 	out := map[[2]int64]float64{}
 	var keys [][2]int64
@@ -173,32 +175,60 @@ func discountedNumerators(c *condExpected, gs []GroupRFM, unit, monthU, rate flo
 			keys = append(keys, k)
 		}
 	}
+	// Pairs with the same x share the quadrature rule: sorted by x, the
+	// runs of equal x are handed out to the goroutines.
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
+	})
+	var runs [][2]int
+	for i := 0; i < len(keys); {
+		j := i
+		for j < len(keys) && keys[j][0] == keys[i][0] && j-i < 256 {
+			j++
+		}
+		runs = append(runs, [2]int{i, j})
+		i = j
+	}
 	vals := make([]float64, len(keys))
 	ts := make([]float64, months)
 	for i := range ts {
 		ts[i] = float64(i+1) * monthU
 	}
 	workers := max(runtime.GOMAXPROCS(0), 1)
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			for j := w; j < len(keys); j += workers {
-				x, T := float64(keys[j][0]), float64(keys[j][1])/unit
+			for {
+				ri := int(next.Add(1) - 1)
+				if ri >= len(runs) {
+					return
+				}
+				lo, hi := runs[ri][0], runs[ri][1]
+				x := float64(keys[lo][0])
+				Ts := make([]float64, hi-lo)
+				for j := lo; j < hi; j++ {
+					Ts[j-lo] = float64(keys[j][1]) / unit
+				}
 				// E[Y(t) | x, T, T] = E[Y(t) | alive] · P(alive), the
 				// months sharing one quadrature rule.
-				es := c.p.ExpectedPurchasesIfAliveAt(ts, x, T)
-				pa := c.p.PAlive(x, T, T)
-				var disc, prev float64
-				for i := 1; i <= months; i++ {
-					e := es[i-1] * pa
-					disc += (e - prev) / math.Pow(1+rate, float64(i))
-					prev = e
+				grid := c.p.ExpectedPurchasesIfAliveGrid(ts, x, Ts)
+				for j := lo; j < hi; j++ {
+					T := Ts[j-lo]
+					es := grid[j-lo]
+					pa := c.p.PAlive(x, T, T)
+					var disc, prev float64
+					for i := 1; i <= months; i++ {
+						e := es[i-1] * pa
+						disc += (e - prev) / math.Pow(1+rate, float64(i))
+						prev = e
+					}
+					vals[j] = disc
 				}
-				vals[j] = disc
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
 	for j, k := range keys {

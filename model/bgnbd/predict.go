@@ -107,19 +107,33 @@ func gAlive(r, al, p, t float64) float64 {
 //
 // With a and b both at least 20 the density is a single smooth bump: the
 // rule covers its mean ± 15 standard deviations (clipped to [0, 1]) with
-// 30 panels of 16 Gauss–Legendre nodes, and the weights are normalised to
+// 30 panels of 8 Gauss–Legendre nodes, and the weights are normalised to
 // sum to 1 (so log B(a, b), which loses digits for a, b ~ 1e7, is not
 // needed). This is the case of homogeneous dropout, where the fit sends a
 // and b to 1e5–1e7 with a/(a+b) fixed.
 //
 // Otherwise the integral is split into p in [0, ½] and 1−p in [0, ½],
-// each cut into panels that halve towards the end point (40 panels of 16
+// each cut into panels that halve towards the end point (40 panels of 8
 // nodes), so that the density's factors p^(a−1) and (1−p)^(b−1) are
 // smooth on every panel; the last, innermost panel uses u = p^a (v =
 // (1−p)^b), where those factors become constants. The part near p = 1 is
 // skipped when (1−p)^(b−1) is below e^(−60) there.
 func betaRule(a, b float64) (ps, ws []float64) {
-	const n = 16
+	ps, ws = betaNodes(a, b)
+	// Nodes of negligible weight (g is bounded by g(0), the weights sum
+	// to 1) are dropped.
+	k := 0
+	for i := range ps {
+		if ws[i] > 1e-20 {
+			ps[k], ws[k] = ps[i], ws[i]
+			k++
+		}
+	}
+	return ps[:k], ws[:k]
+}
+
+func betaNodes(a, b float64) (ps, ws []float64) {
+	const n = 8
 	x, w := make([]float64, n), make([]float64, n)
 	if a >= 20 && b >= 20 {
 		m := a / (a + b)
@@ -186,25 +200,37 @@ func betaRule(a, b float64) (ps, ws []float64) {
 // every t in ts, sharing the work: the closed form where it applies,
 // otherwise one quadrature rule for all the horizons.
 func (p Params) ExpectedPurchasesIfAliveAt(ts []float64, x, T float64) []float64 {
-	r, al, a, b := p.R+x, p.Alpha+T, p.A, p.B+x
-	out := make([]float64, len(ts))
+	return p.ExpectedPurchasesIfAliveGrid(ts, x, []float64{T})[0]
+}
+
+// ExpectedPurchasesIfAliveGrid returns, for every T in Ts, the values of
+// ExpectedPurchasesIfAliveAt(ts, x, T): customers with the same x share
+// the quadrature rule (it depends on a and b + x only).
+func (p Params) ExpectedPurchasesIfAliveGrid(ts []float64, x float64, Ts []float64) [][]float64 {
+	r, a, b := p.R+x, p.A, p.B+x
+	out := make([][]float64, len(Ts))
 	var ps, ws []float64
-	for i, t := range ts {
-		if t <= 0 {
-			continue
+	for j, T := range Ts {
+		al := p.Alpha + T
+		row := make([]float64, len(ts))
+		out[j] = row
+		for i, t := range ts {
+			if t <= 0 {
+				continue
+			}
+			if r < 40 && b < 40 {
+				row[i] = expectedAlive(r, al, a, b, t)
+				continue
+			}
+			if ps == nil {
+				ps, ws = betaRule(a, b)
+			}
+			var s float64
+			for k, q := range ps {
+				s += ws[k] * gAlive(r, al, q, t)
+			}
+			row[i] = s
 		}
-		if r < 40 && b < 40 {
-			out[i] = expectedAlive(r, al, a, b, t)
-			continue
-		}
-		if ps == nil {
-			ps, ws = betaRule(a, b)
-		}
-		var s float64
-		for k, q := range ps {
-			s += ws[k] * gAlive(r, al, q, t)
-		}
-		out[i] = s
 	}
 	return out
 }
