@@ -68,7 +68,8 @@ type Fit struct {
 	// Note reports a boundary solution: with a + b above 1e4 the dropout
 	// probability is the same for every customer (the Beta(a, b) has
 	// collapsed onto π = a/(a+b)); a and b are then not identified, only
-	// their ratio, and the fit's a and b are just large.
+	// their ratio, and the fit's a and b are just large. With π below
+	// 1e-4 as well, no dropout is seen at all (the NBD).
 	Note string `json:"note,omitempty"`
 }
 
@@ -76,6 +77,9 @@ type Fit struct {
 func boundaryNote(p Params) string {
 	if p.A+p.B <= 1e4 {
 		return ""
+	}
+	if pi := p.A / (p.A + p.B); pi < 1e-4 {
+		return fmt.Sprintf("dropout is indistinguishable from none: a/(a+b) = %.3g with a + b = %.3g (a → 0, b → ∞); the fit is the NBD's, every customer stays alive after each purchase", pi, p.A+p.B)
 	}
 	return fmt.Sprintf("dropout is homogeneous: a and b run to infinity (a + b = %.3g) with a/(a+b) = %.4g fixed, so every customer drops out with that probability after each repeat purchase; a and b are not identified separately", p.A+p.B, p.A/(p.A+p.B))
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/integrate/quad"
@@ -447,5 +448,16 @@ func TestFit_HomogeneousDropoutNote(t *testing.T) {
 	}
 	if n := boundaryNote(cdnowPublished); n != "" {
 		t.Errorf("CDNOW fit has a note: %s", n)
+	}
+}
+
+func TestBoundaryNote(t *testing.T) {
+	for _, c := range []struct {
+		p    Params
+		want string
+	}{{cdnowPublished, ""}, {Params{R: 1, Alpha: 10, A: 2e5, B: 4.5e6}, "homogeneous"}, {Params{R: 1, Alpha: 10, A: 1e-5, B: 6e4}, "none"}} {
+		if n := boundaryNote(c.p); c.want == "" && n != "" || !strings.Contains(n, c.want) {
+			t.Errorf("%+v: note %q, want %q", c.p, n, c.want)
+		}
 	}
 }
