@@ -218,6 +218,12 @@ func TestOnlineRetail_HoldoutCheck(t *testing.T) {
 	if mv := gg.MeanValue(); !(math.Abs(mv-sumM/nM) < 0.15*sumM/nM) {
 		t.Errorf("Gamma-Gamma mean %.2f, observed %.2f", mv, sumM/nM)
 	}
+	// bgnbdCheck leaves the dates to its caller (RunBGNBDLTV); the chart's
+	// axis label names the calibration end.
+	chk.CalibrationEnd, chk.HoldoutEnd = retailCal.Format(time.DateOnly), retailEnd.AddDate(0, 0, -1).Format(time.DateOnly)
+	if svg := retailChart(chk); !strings.Contains(svg, "(to "+chk.CalibrationEnd+")") {
+		t.Errorf("chart's axis label without the calibration end")
+	}
 	if *updateRetail {
 		if err := os.WriteFile(retailSVG, []byte(retailChart(chk)), 0o644); err != nil {
 			t.Fatal(err)
