@@ -134,6 +134,20 @@ func BenchmarkRevenue(b *testing.B) {
 		b.ReportMetric(float64(segs), "segments")
 		b.ReportMetric(peakRSSMB(), "peak_rss_MB")
 	})
+	b.Run(fmt.Sprintf("subs=%d/bowtie-sql", n), func(b *testing.B) {
+		// The whole query with the change-based SQL and the separate
+		// daily-customer query (the version before the walk).
+		query.SetRevenueSQLOnly(true)
+		defer query.SetRevenueSQLOnly(false)
+		for range b.N {
+			r, err := query.RevenueQuery(context.Background(), s.DB(), query.DuckDB{}, biz, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(r.Periods[len(r.Periods)-1].ClosingMRR, "closing_mrr")
+		}
+		b.ReportMetric(peakRSSMB(), "peak_rss_MB")
+	})
 	b.Run(fmt.Sprintf("subs=%d/movements", n), func(b *testing.B) {
 		for range b.N {
 			if _, err := query.RevenueMovementsOnly(context.Background(), s.DB(), biz, opts); err != nil {

@@ -19,7 +19,9 @@ import (
 // MRR are running sums over all changes (Go, revenueFastRows). The
 // definitions are those of revenueMoves; the brute-force reference checks
 // both. The plan breakdown needs each customer's plan at every period
-// end and uses revenueMoves.
+// end and uses revenueMoves. The totals (no breakdown) are computed by the
+// same definitions in Go (revenue_walk.go); this query serves the channel,
+// segment and cohort breakdowns.
 
 // buildRevenueFastSQL returns the query: per period k (0 = before the
 // first) and group, Σ change of reporting-currency MRR, Σ foreign MRR at
