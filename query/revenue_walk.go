@@ -352,10 +352,21 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 	// The rows come unsorted (a sort by the text ids cost the engine more
 	// than the walk); Go numbers the customers, orders the rows by customer
 	// with a counting sort and each customer's few rows by start and end.
-	ids := map[string]int32{}
-	var cust []int32
+	const workers = 2
+	var ids [workers]map[string]int32
+	for i := range ids {
+		ids[i] = map[string]int32{}
+	}
+	var cust []int32 // per slot: worker-local customer number, -1 unused
+	var wk []uint8   // per slot: the worker that numbered it
 	var all []revWalkSeg
-	err = rawscan.Scan(ctx, db, q, ps.args, func(ch *rawscan.Chunk) error {
+	err = rawscan.ScanParallel(ctx, db, q, ps.args, workers, func(slots int) error {
+		cust, wk, all = make([]int32, slots), make([]uint8, slots), make([]revWalkSeg, slots)
+		for i := range cust {
+			cust[i] = -1
+		}
+		return nil
+	}, func(wi int, ch *rawscan.Chunk, first int) error {
 		cs, err := ch.Strings(0)
 		if err != nil {
 			return err
@@ -380,12 +391,13 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 		if err != nil {
 			return err
 		}
+		m := ids[wi]
 		for i := 0; i < ch.Len(); i++ {
 			c := cs.Bytes(i)
-			id, ok := ids[string(c)]
+			id, ok := m[string(c)]
 			if !ok {
-				id = int32(len(ids))
-				ids[string(c)] = id
+				id = int32(len(m))
+				m[string(c)] = id
 			}
 			sg := revWalkSeg{s: ss[i], e: es[i], u: float64(us[i]), cur: -1}
 			if cur := fc.Bytes(i); cur != nil {
@@ -398,28 +410,53 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 					return err
 				}
 			}
-			cust = append(cust, id)
-			all = append(all, sg)
+			cust[first+i], wk[first+i], all[first+i] = id, uint8(wi), sg
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query: revenue: %w", err)
 	}
-	start := make([]int32, len(ids)+1)
-	for _, id := range cust {
+	// One numbering for both workers: worker 0's numbers, then worker 1's
+	// customers that worker 0 did not see.
+	var remap [workers][]int32
+	ncust := int32(len(ids[0]))
+	for wi := 1; wi < workers; wi++ {
+		remap[wi] = make([]int32, len(ids[wi]))
+		for c, id := range ids[wi] {
+			gid, ok := ids[0][c]
+			if !ok {
+				gid = ncust
+				ncust++
+				ids[0][c] = gid
+			}
+			remap[wi][id] = gid
+		}
+	}
+	start := make([]int32, ncust+1)
+	for i, id := range cust {
+		if id < 0 {
+			continue
+		}
+		if wk[i] > 0 {
+			id = remap[wk[i]][id]
+			cust[i] = id
+		}
 		start[id+1]++
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	sorted := make([]revWalkSeg, len(all))
-	next := append([]int32(nil), start[:len(ids)]...)
+	sorted := make([]revWalkSeg, start[ncust])
+	next := append([]int32(nil), start[:ncust]...)
 	for i, id := range cust {
+		if id < 0 {
+			continue
+		}
 		sorted[next[id]] = all[i]
 		next[id]++
 	}
-	all, cust, ids = nil, nil, nil
+	all, cust, wk, ids = nil, nil, nil, [workers]map[string]int32{}
 	for c := 0; c+1 < len(start); c++ {
 		segs := sorted[start[c]:start[c+1]]
 		// By (s, e): insertion sort for the usual few rows.
