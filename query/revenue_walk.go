@@ -350,8 +350,10 @@ func revenueWalkRows(ctx context.Context, db *sql.DB, biz *bowtie.Business, g *r
 		CASE WHEN cur <> ` + rep + ` THEN CAST(m AS VARCHAR) END
 	FROM pos`
 	// The rows come unsorted (a sort by the text ids cost the engine more
-	// than the walk); Go numbers the customers, orders the rows by customer
-	// with a counting sort and each customer's few rows by start and end.
+	// than the walk); two workers convert the chunks, each numbering the
+	// customers it sees; the numbers are merged, then a counting sort
+	// orders the rows by customer and each customer's few rows are sorted
+	// by start and end.
 	const workers = 2
 	var ids [workers]map[string]int32
 	for i := range ids {
