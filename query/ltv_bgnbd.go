@@ -317,6 +317,21 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 		return nil, err
 	}
 	out.Summary = s
+	// The Gamma-Gamma fit (one core) runs while BG/NBD is fitted and the
+	// CLV numerators are computed.
+	ggIn := make([]gammagamma.Customer, 0, len(s.Spend))
+	for _, r := range s.Spend {
+		ggIn = append(ggIn, gammagamma.Customer{X: float64(r.X), Mean: r.M, Count: float64(r.Count)})
+	}
+	type ggResult struct {
+		fit gammagamma.Fit
+		err error
+	}
+	ggDone := make(chan ggResult, 1)
+	go func() {
+		gf, err := gammagamma.FitCustomers(ggIn)
+		ggDone <- ggResult{gf, err}
+	}()
 	fit, err := bgnbd.FitCustomers(toCustomers(s.Rows, unit))
 	if err != nil {
 		return nil, bowtie.Errorf(bowtie.EINVALID, "bgnbd: %v", err)
@@ -332,11 +347,9 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	// without a fit the customer's own mean repeat value (first-time
 	// buyers: the mean over repeat buyers).
 	var sumM, nM float64
-	ggIn := make([]gammagamma.Customer, 0, len(s.Spend))
 	for _, r := range s.Spend {
 		sumM += r.M * float64(r.Count)
 		nM += float64(r.Count)
-		ggIn = append(ggIn, gammagamma.Customer{X: float64(r.X), Mean: r.M, Count: float64(r.Count)})
 	}
 	popMean := sumM / nM
 	// groupValue returns Σ E[Z | x, m_i] over count customers with x
@@ -349,7 +362,12 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 		return sumM
 	}
 	valueNote := fmt.Sprintf("purchase value = the customer's mean repeat purchase day value (first-time buyers: the mean over repeat buyers, %.2f); Gamma-Gamma could not be fitted", popMean)
-	if gf, err := gammagamma.FitCustomers(ggIn); err != nil {
+	rate := monthlyRate(pol.DiscountRate)
+	ce := &condExpected{p: fit.Params, cache: map[[3]float64]float64{}}
+	monthU := 30.4375 / unit
+	dnum := discountedNumerators(ce, s.Groups, unit, monthU, rate, pol.HorizonMonths)
+	gr := <-ggDone
+	if gf, err := gr.fit, gr.err; err != nil {
 		out.SpendErr = err.Error()
 	} else if mv := gf.MeanValue(); !math.IsNaN(mv) {
 		out.Spend = &gf
@@ -365,16 +383,12 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 	} else {
 		out.SpendErr = "q ≤ 1: the mean purchase value does not exist"
 	}
-	rate := monthlyRate(pol.DiscountRate)
-	ce := &condExpected{p: fit.Params, cache: map[[3]float64]float64{}}
-	monthU := 30.4375 / unit
 	type acc struct {
 		n                        int64
 		purch, alive, value, clv float64
 	}
 	groups := map[string]*acc{}
 	total := &acc{}
-	dnum := discountedNumerators(ce, s.Groups, unit, monthU, rate, pol.HorizonMonths)
 	for _, g := range s.Groups {
 		x, tx, T := float64(g.X), float64(g.TX)/unit, float64(g.T)/unit
 		disc := dnum[[2]int64{g.X, g.T}] / ce.den(x, tx, T)
