@@ -89,6 +89,15 @@ func TestRevenue_HandComputed(t *testing.T) {
 		{"reactivation_window_days: 30", edit(func(w *[3]want) {
 			w[0] = want{[7]float64{410, 127.49, 40, 25, 30, 0, 522.49}, [5]int64{6, 4, 0, 1, 9}}
 		}), [3][2]int64{{1, 0}, {1, 1}, {0, 0}}},
+		// The window's edge: c11's gap is exactly 29 days (10 February to 10 March 2024), still
+		// a reactivation with a window of 29 days, new with 28.
+		{"reactivation_window_days: 29", edit(func(w *[3]want) {
+			w[0] = want{[7]float64{410, 127.49, 40, 25, 30, 0, 522.49}, [5]int64{6, 4, 0, 1, 9}}
+		}), [3][2]int64{{1, 0}, {1, 1}, {0, 0}}},
+		{"reactivation_window_days: 28", edit(func(w *[3]want) {
+			w[0] = want{[7]float64{410, 127.49, 40, 25, 30, 0, 522.49}, [5]int64{6, 4, 0, 1, 9}}
+			w[2] = want{[7]float64{504.99, 50, 0, 0, 0, 0, 554.99}, [5]int64{9, 1, 0, 0, 10}}
+		}), [3][2]int64{{1, 0}, {1, 1}, {0, 0}}},
 		// c7 shows as new 20 and churn 20 in January.
 		{"same_period: split", edit(func(w *[3]want) {
 			w[0] = want{[7]float64{410, 107.49, 40, 25, 50, 40, 522.49}, [5]int64{6, 4, 1, 2, 9}}
@@ -115,38 +124,46 @@ func TestRevenue_HandComputed(t *testing.T) {
 	if _, err := s.DB().Exec(revenueHand); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range cases {
-		yaml := "preset: b2c\ncurrency: EUR\ntime_zone: UTC\n"
-		if c.setting != "" {
-			yaml += "revenue: {" + c.setting + "}\n"
-		}
-		biz := business(t, yaml)
-		got, err := query.RevenueQuery(context.Background(), s.DB(), query.DuckDB{}, biz,
-			query.RevenueOptions{From: date("2024-01-01"), To: date("2024-03-31"), Grain: "month"})
-		if err != nil {
-			t.Fatalf("%s: %v", c.setting, err)
-		}
-		if len(got.Periods) != 3 {
-			t.Fatalf("%s: %d periods", c.setting, len(got.Periods))
-		}
-		for i, p := range got.Periods {
-			w := c.want[i]
-			g := [7]float64{p.OpeningMRR, p.NewMRR, p.Expansion, p.Contraction, p.Churn, p.Reactivation, p.ClosingMRR}
-			for j := range g {
-				if math.Abs(g[j]-w.mrr[j]) > 1e-9 {
-					t.Errorf("%q %s: MRR open/new/exp/con/churn/react/close = %v, want %v", c.setting, p.Period, g, w.mrr)
-					break
+	// Both paths of the totals: the Go walk and the SQL change-based query.
+	defer query.SetRevenueSQLOnly(false)
+	for _, sqlOnly := range []bool{false, true} {
+		query.SetRevenueSQLOnly(sqlOnly)
+		for _, c := range cases {
+			if sqlOnly {
+				c.setting += " " // names the path in the messages
+			}
+			yaml := "preset: b2c\ncurrency: EUR\ntime_zone: UTC\n"
+			if c.setting != "" {
+				yaml += "revenue: {" + c.setting + "}\n"
+			}
+			biz := business(t, yaml)
+			got, err := query.RevenueQuery(context.Background(), s.DB(), query.DuckDB{}, biz,
+				query.RevenueOptions{From: date("2024-01-01"), To: date("2024-03-31"), Grain: "month"})
+			if err != nil {
+				t.Fatalf("%s: %v", c.setting, err)
+			}
+			if len(got.Periods) != 3 {
+				t.Fatalf("%s: %d periods", c.setting, len(got.Periods))
+			}
+			for i, p := range got.Periods {
+				w := c.want[i]
+				g := [7]float64{p.OpeningMRR, p.NewMRR, p.Expansion, p.Contraction, p.Churn, p.Reactivation, p.ClosingMRR}
+				for j := range g {
+					if math.Abs(g[j]-w.mrr[j]) > 1e-9 {
+						t.Errorf("%q %s: MRR open/new/exp/con/churn/react/close = %v, want %v", c.setting, p.Period, g, w.mrr)
+						break
+					}
 				}
-			}
-			gc := [5]int64{p.OpeningCustomers, p.NewCustomers, p.ReactivatedCustomers, p.ChurnedCustomers, p.ClosingCustomers}
-			if gc != w.cust {
-				t.Errorf("%q %s: customers open/new/react/churn/close = %v, want %v", c.setting, p.Period, gc, w.cust)
-			}
-			if p.TrialsStarted != c.trials[i][0] || p.TrialsConverted != c.trials[i][1] {
-				t.Errorf("%q %s: trials %d → %d, want %v", c.setting, p.Period, p.TrialsStarted, p.TrialsConverted, c.trials[i])
-			}
-			if math.Abs(p.NetNewMRR-(p.ClosingMRR-p.OpeningMRR)) > 1e-9 || math.Abs(p.ClosingARR-12*p.ClosingMRR) > 1e-9 {
-				t.Errorf("%q %s: net new %v, ARR %v", c.setting, p.Period, p.NetNewMRR, p.ClosingARR)
+				gc := [5]int64{p.OpeningCustomers, p.NewCustomers, p.ReactivatedCustomers, p.ChurnedCustomers, p.ClosingCustomers}
+				if gc != w.cust {
+					t.Errorf("%q %s: customers open/new/react/churn/close = %v, want %v", c.setting, p.Period, gc, w.cust)
+				}
+				if p.TrialsStarted != c.trials[i][0] || p.TrialsConverted != c.trials[i][1] {
+					t.Errorf("%q %s: trials %d → %d, want %v", c.setting, p.Period, p.TrialsStarted, p.TrialsConverted, c.trials[i])
+				}
+				if math.Abs(p.NetNewMRR-(p.ClosingMRR-p.OpeningMRR)) > 1e-9 || math.Abs(p.ClosingARR-12*p.ClosingMRR) > 1e-9 {
+					t.Errorf("%q %s: net new %v, ARR %v", c.setting, p.Period, p.NetNewMRR, p.ClosingARR)
+				}
 			}
 		}
 	}
