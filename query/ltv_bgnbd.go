@@ -437,6 +437,12 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 		"fit: BG/NBD (Fader, Hardie & Lee 2005) by maximum likelihood on every customer's history up to today; P(alive) today",
 		fmt.Sprintf("CLV = margin × Σ_{months i ≤ %d} (E[Y(i)] − E[Y(i−1)] | x, tx, T) / (1+%.5f)^i × purchase value (model/clv's method, grouped by identical (x, tx, T))", pol.HorizonMonths, rate),
 		valueNote)
+	if fit.Note != "" {
+		out.Assumptions.Notes = append(out.Assumptions.Notes, "fit at a boundary: "+fit.Note)
+	}
+	if !fit.Converged {
+		out.Assumptions.Notes = append(out.Assumptions.Notes, "the BG/NBD optimiser stopped before it converged: read the parameters and standard errors as indicative")
+	}
 	if out.Check != nil {
 		out.Assumptions.Notes = append(out.Assumptions.Notes, fmt.Sprintf("check: fit on purchases to %s (ltv.calibration_end, or today − ltv.holdout_days), predictions compared with the hold-out to %s", out.Check.CalibrationEnd, out.Check.HoldoutEnd))
 	}

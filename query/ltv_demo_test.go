@@ -149,3 +149,58 @@ func TestLTV_Demos(t *testing.T) {
 		})
 	}
 }
+
+// TestLTV_SameFigures runs every LTV method and the payback analysis,
+// each with a breakdown, several times on the B2C demo and demands
+// byte-identical JSON: DuckDB's parallel grouping returns rows in any
+// order and adds floats in any order, and a fit's optimiser path follows
+// its input's order, so a sum or a fit over unordered input would change
+// the last digits from run to run.
+func TestLTV_SameFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo stores")
+	}
+	ctx := context.Background()
+	f := demoStore(t, "b2c")
+	db := f.store.DB()
+	last, err := query.LastDataDate(ctx, db, query.DuckDB{}, f.biz, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := last.Add(12 * time.Hour)
+	runs := map[string]func() (any, error){
+		"payback": func() (any, error) {
+			return query.RunPayback(ctx, db, query.DuckDB{}, f.biz, query.PaybackRequest{By: "campaign", Now: now, Models: []string{"historical", "formula", "sbg", "bgnbd"}})
+		},
+	}
+	for _, m := range query.LTVModels {
+		runs["ltv "+m] = func() (any, error) {
+			return query.RunLTV(ctx, db, query.DuckDB{}, f.biz, query.LTVRequest{Model: m, By: "channel", Now: now})
+		}
+	}
+	for name, run := range runs {
+		var first []byte
+		for i := 0; i < 5; i++ {
+			res, err := run()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = b
+			} else if string(b) != string(first) {
+				at := 0
+				for at < len(b) && at < len(first) && b[at] == first[at] {
+					at++
+				}
+				lo := max(at-120, 0)
+				t.Errorf("%s: run %d differs from the first at byte %d:\n%s\n%s", name, i+1, at,
+					first[lo:min(at+40, len(first))], b[lo:min(at+40, len(b))])
+				break
+			}
+		}
+	}
+}

@@ -109,12 +109,13 @@ func RunFormulaLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busin
 	per AS (SELECT a.i, a.customer_id, a.mrr AS mrr_s, coalesce(b.mrr, 0) AS mrr_e FROM at_s a
 		LEFT JOIN at_e b ON b.i = a.i AND b.customer_id = a.customer_id WHERE a.mrr > 0)
 	SELECT ` + grp + ` AS grp, grouping(` + grp + `) AS is_total, count(*), count(*) FILTER (WHERE p.mrr_e <= 0),
-		coalesce(sum(p.mrr_s), 0), coalesce(sum(greatest(p.mrr_s - p.mrr_e, 0)), 0), count(*) FILTER (WHERE p.mrr_s IS NULL)
+		coalesce(` + exactSum("p.mrr_s", "") + `, 0), coalesce(` + exactSum("greatest(p.mrr_s - p.mrr_e, 0)", "") + `, 0), count(*) FILTER (WHERE p.mrr_s IS NULL)
 	FROM per p LEFT JOIN subcust c ON c.customer_id = p.customer_id
 	GROUP BY GROUPING SETS ((` + grp + `), ())
 	UNION ALL
-	SELECT '#margin', 1, count(*), 0, coalesce(sum(amount), 0), coalesce(sum(gp), 0), 0 FROM rev
-	WHERE gm_known AND ts >= ` + wFrom + ` AND ts < ` + wTo
+	SELECT '#margin', 1, count(*), 0, coalesce(` + exactSum("amount", "") + `, 0), coalesce(` + exactSum("gp", "") + `, 0), 0 FROM rev
+	WHERE gm_known AND ts >= ` + wFrom + ` AND ts < ` + wTo + `
+	ORDER BY ALL`
 	rs, err := db.QueryContext(ctx, q, ps.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query: formula ltv: %w", err)

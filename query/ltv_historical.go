@@ -214,8 +214,9 @@ func historicalSums(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 		FROM rev r JOIN cust c ON c.customer_id = r.customer_id)
 	SELECT grp, cohort, -1 AS k, CAST(count(*) AS DOUBLE), 0.0, 0.0, 0.0 FROM (SELECT ` + grp + ` AS grp, c.cohort FROM cust c) GROUP BY ALL
 	UNION ALL
-	SELECT grp, cohort, k, 0.0, sum(amount), sum(gp), sum(amount) FILTER (WHERE NOT gm_known) FROM facts
-	WHERE k BETWEEN 0 AND ` + fmt.Sprint(months) + ` GROUP BY ALL`
+	SELECT grp, cohort, k, 0.0, ` + exactSum("amount", "") + `, ` + exactSum("gp", "") + `, ` + exactSum("amount", "NOT gm_known") + ` FROM facts
+	WHERE k BETWEEN 0 AND ` + fmt.Sprint(months) + ` GROUP BY ALL
+	ORDER BY ALL`
 	rs, err := db.QueryContext(ctx, q, ps.args...)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("query: historical ltv: %w", err)
@@ -253,4 +254,16 @@ func historicalSums(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busi
 		return nil, 0, 0, fmt.Errorf("query: historical ltv: %w", err)
 	}
 	return cells, totRev, defRev, nil
+}
+
+// exactSum sums the numeric expression e (over the rows where filter
+// holds, if not empty) as a decimal of 10 places, so the sum does not
+// depend on the order DuckDB's threads add the rows in, and returns it as
+// a DOUBLE.
+func exactSum(e, filter string) string {
+	f := ""
+	if filter != "" {
+		f = " FILTER (WHERE " + filter + ")"
+	}
+	return "CAST(sum(CAST(" + e + " AS DECIMAL(38,10)))" + f + " AS DOUBLE)"
 }

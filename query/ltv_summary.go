@@ -1,9 +1,11 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,7 +72,7 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 	pCal := ps.p("cal_end", calEnd)
 	day := "CAST(" + localTime(d, "r.ts", biz.Location(), span[0], span[1]) + " AS DATE)"
 	body := "-- query.RunRFMSummary\nWITH " + strings.Join(ctes, ",\n") + `,
-	days AS (SELECT r.customer_id, ` + day + ` AS day, sum(r.amount) AS amount FROM rev r WHERE r.amount > 0 GROUP BY ALL),
+	days AS (SELECT r.customer_id, ` + day + ` AS day, sum(CAST(r.amount AS DECIMAL(38,10))) AS amount FROM rev r WHERE r.amount > 0 GROUP BY ALL),
 	per AS (SELECT customer_id, min(day) AS first,
 		count(*) FILTER (WHERE day <= ` + pCal + `) - 1 AS x,
 		max(day) FILTER (WHERE day <= ` + pCal + `) AS last,
@@ -94,7 +96,7 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 		sets += ", (" + grp + ", s.x, s.tx, s.t)"
 	}
 	q := body + "\nSELECT CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS kind, " + grp +
-		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(sum(s.m), 0), NULL::DATE AS day FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
+		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(" + exactSum("s.m", "") + ", 0), NULL::DATE AS day FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
 	if tracking {
 		// Starts by first day; repeat purchase days (after the first) of
 		// the calibration customers by day.
@@ -153,5 +155,29 @@ func rfmSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 			out.Groups = append(out.Groups, GroupRFM{Group: grp.String, X: x.Int64, TX: tx.Int64, T: t.Int64, Count: n, SumM: sumM})
 		}
 	}
-	return out, rs.Err()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	out.sort()
+	return out, nil
+}
+
+// sort puts the summary's rows in one order whatever order DuckDB's
+// parallel grouping returned them in, so the fits that sum over them (and
+// whose optimiser paths follow those sums) give the same figures on every
+// run.
+func (s *RFMSummary) sort() {
+	slices.SortFunc(s.Rows, func(a, b RFMRow) int {
+		return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.TX, b.TX), cmp.Compare(a.T, b.T), cmp.Compare(a.HX, b.HX), cmp.Compare(a.Count, b.Count))
+	})
+	slices.SortFunc(s.Spend, func(a, b SpendRow) int {
+		return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.M, b.M), cmp.Compare(a.Count, b.Count))
+	})
+	slices.SortFunc(s.Groups, func(a, b GroupRFM) int {
+		return cmp.Or(strings.Compare(a.Group, b.Group), cmp.Compare(a.X, b.X), cmp.Compare(a.TX, b.TX), cmp.Compare(a.T, b.T),
+			cmp.Compare(a.Count, b.Count), cmp.Compare(a.SumM, b.SumM))
+	})
+	byDay := func(a, b DayCount) int { return cmp.Or(a.Day.Compare(b.Day), cmp.Compare(a.Count, b.Count)) }
+	slices.SortFunc(s.Starts, byDay)
+	slices.SortFunc(s.Repeats, byDay)
 }

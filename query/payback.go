@@ -1,10 +1,13 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
@@ -198,7 +201,14 @@ func RunPayback(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 		}
 		keys[gm{g, k.cohort.Format("2006-01")}] = true
 	}
+	// In one order: the sums below are of floats, and a map's order would
+	// change their last digits from run to run.
+	sorted := make([]gm, 0, len(keys))
 	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.SortFunc(sorted, func(a, b gm) int { return cmp.Or(strings.Compare(a.grp, b.grp), strings.Compare(a.cohort, b.cohort)) })
+	for _, k := range sorted {
 		c, err := time.Parse("2006-01", k.cohort)
 		if err != nil {
 			return nil, fmt.Errorf("query: payback: month %q: %w", k.cohort, err)
