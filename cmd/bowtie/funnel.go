@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/duckdb"
 	"github.com/bowtie-analytics/bowtie/query"
 )
 
@@ -29,6 +30,24 @@ func checkAnalysisFormat(format string) error {
 		return bowtie.Errorf(bowtie.EINVALID, "--format: %q is not table, json or csv", format)
 	}
 	return nil
+}
+
+// openAnalysis checks --format, loads the business and opens the store,
+// as every analysis command does before it asks its question; the caller
+// closes the store.
+func openAnalysis(env *Env, format string) (*bowtie.Business, *duckdb.Store, error) {
+	if err := checkAnalysisFormat(format); err != nil {
+		return nil, nil, err
+	}
+	biz, err := env.Business()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := env.OpenStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	return biz, st, nil
 }
 
 // emitAnalysis prints v in the requested format.

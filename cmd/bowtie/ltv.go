@@ -43,14 +43,7 @@ func runLTV(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkAnalysisFormat(*format); err != nil {
-		return err
-	}
-	biz, err := env.Business()
-	if err != nil {
-		return err
-	}
-	st, err := env.OpenStore()
+	biz, st, err := openAnalysis(env, *format)
 	if err != nil {
 		return err
 	}
