@@ -260,6 +260,10 @@ func (s *Store) move(ctx context.Context, conn *sql.Conn, mode bowtie.WriteMode,
 			tx.Rollback()
 			return moveError(m.t, err)
 		}
+		if err := checkMoved(ctx, tx, m.t, m.stage); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("duckdb: commit: %w", err)

@@ -160,6 +160,13 @@ func Import(ctx context.Context, st Beginner, path string, opts Options) (*Resul
 	if r.batch != nil {
 		c, err := r.batch.Commit()
 		if err != nil {
+			if bowtie.ErrorCode(err) == bowtie.EINVALID {
+				// The store refused the rows as a whole (a check against
+				// what is already stored, such as overlapping
+				// subscription segments): a problem of the file's data,
+				// reported like its row errors.
+				return nil, &Errors{List: []RowError{{File: r.file, Field: "store", Reason: bowtie.ErrorMessage(err)}}, Total: 1}
+			}
 			return nil, err
 		}
 		for name, n := range c {

@@ -8,9 +8,9 @@ import (
 // The checks of subscription segments that span rows: a segment must end
 // after it starts, and the segments of one subscription_id in a file must
 // not overlap (docs/import.md, "Subscriptions"). Segments already in the
-// store are not read: an import upserts by (subscription_id, valid_from),
-// so re-importing a file replaces its segments, and a file is checked on
-// its own.
+// store are not read here: the store checks the imported segments against
+// them when the import commits (duckdb/checks.go), and refuses the whole
+// import on an overlap.
 
 // segment is one accepted subscription segment: [from, to), to zero while
 // it runs.
