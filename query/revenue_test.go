@@ -313,8 +313,13 @@ func TestRevenue_BadInput(t *testing.T) {
 	err = run(`INSERT INTO subscriptions (subscription_id, valid_from, valid_to, customer_id, status, amount, mrr, currency) VALUES
 		('ok', '2024-01-01', '2024-02-01', 'A', 'active', 10, 10, 'EUR'), ('ok', '2024-02-01', NULL, 'A', 'active', 20, 20, 'EUR'),
 		('bad2', '2024-01-01', NULL, 'B', 'active', 10, 10, 'EUR'), ('bad2', '2024-03-01', NULL, 'B', 'active', 20, 20, 'EUR'),
-		('bad1', '2024-01-01', '2024-02-10', 'C', 'active', 10, 10, 'EUR'), ('bad1', '2024-02-01', NULL, 'C', 'active', 20, 20, 'EUR')`)
-	if err == nil || !strings.HasSuffix(err.Error(), "in subscription_id bad1, bad2") {
+		('bad1', '2024-01-01', '2024-02-10', 'C', 'active', 10, 10, 'EUR'), ('bad1', '2024-02-01', NULL, 'C', 'active', 20, 20, 'EUR'),
+		-- the last segment overlaps only the first, which spans the middle one
+		('bad3', '2024-01-01', '2024-12-01', 'D', 'active', 10, 10, 'EUR'), ('bad3', '2024-02-01', '2024-03-01', 'D', 'active', 20, 20, 'EUR'),
+		('bad3', '2024-04-01', '2024-05-01', 'D', 'active', 20, 20, 'EUR'),
+		('ok3', '2024-01-01', '2024-02-01', 'E', 'active', 10, 10, 'EUR'), ('ok3', '2024-02-01', '2024-03-01', 'E', 'active', 20, 20, 'EUR'),
+		('ok3', '2024-03-01', NULL, 'E', 'active', 20, 20, 'EUR')`)
+	if err == nil || !strings.HasSuffix(err.Error(), "in subscription_id bad1, bad2, bad3") {
 		t.Errorf("overlaps: %v", err)
 	}
 	// Settings out of range.
