@@ -145,6 +145,13 @@ var Tables = []Table{
 	{Name: "fx_rates", Kind: "fx", Fields: []Field{
 		key("date", Date), key("currency", Currency), key("base", Currency), req("rate", Float),
 	}},
+	// paths holds aggregated paths imported from other attribution tools
+	// (docs/schema.md, paths): path is the channels joined by " > ", ""
+	// for no touch.
+	{Name: "paths", Kind: "paths", Fields: []Field{
+		key("dataset", Text), optKey("path", Text), req("conversions", Float), req("value", Money),
+		req("currency", Currency), req("nulls", Float),
+	}},
 }
 
 // TableByKind returns the table written by the import kind (or named) k.

@@ -75,6 +75,10 @@ type Options struct {
 	OpenParquet func(ctx context.Context, path string) (TextRows, error)
 	// Progress, when set, is called now and then while the file is read.
 	Progress func(Progress)
+	// Dataset names the dataset of a paths import (docs/import.md,
+	// "Paths"); empty means the file's base name without extensions. Other
+	// imports refuse it.
+	Dataset string
 }
 
 // Progress reports how far an import has come.
@@ -341,6 +345,9 @@ func newRun(ctx context.Context, path string, opts Options) (*run, error) {
 		return nil, bowtie.Errorf(bowtie.EINVALID, "--format: %q is not csv, jsonl or parquet", opts.Format)
 	}
 	r.conv = r.preset.New()
+	if err := r.setDataset(); err != nil {
+		return nil, err
+	}
 	r.cx = &Context{run: r, Business: opts.Business, Currency: r.opts.Currency}
 	return r, nil
 }

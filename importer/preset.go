@@ -113,6 +113,9 @@ const (
 // tablePreset is the plain import of table t: every field is an input found
 // under its own name.
 func tablePreset(t bowtie.Table) *Preset {
+	if t.Name == "paths" {
+		return pathsPreset // normalises paths and names the dataset
+	}
 	p := &Preset{Name: t.Kind, Title: "plain import of " + t.Name, Writes: []string{t.Name}}
 	for _, f := range t.Fields {
 		// A currency may also come from the amounts (€12) or --currency,

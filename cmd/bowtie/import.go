@@ -29,15 +29,15 @@ const importUsage = `import [flags] <kind> <file>
        bowtie import --preset NAME [flags] <file>
        bowtie import presets
 
-kinds: ` + "accounts, people, identities, events, spend, stages, deals, subscriptions, orders, surveys, fx" + `
+kinds: ` + "accounts, people, identities, events, spend, stages, deals, subscriptions, orders, surveys, fx, paths" + `
 Docs: docs/import.md`
 
 func runImport(ctx context.Context, env *Env, args []string) error {
 	fs := env.newFlagSet("import", importUsage)
 	var (
-		maps                                         mapFlag
-		preset, format, tz, dateFormat, cur, skipBad string
-		dryRun, allowNegative                        bool
+		maps                                                  mapFlag
+		preset, format, tz, dateFormat, cur, skipBad, dataset string
+		dryRun, allowNegative                                 bool
 	)
 	fs.Var(&maps, "map", "column map `field=column,...` (repeatable; headers match case-insensitively)")
 	fs.StringVar(&preset, "preset", "", "read the export layout `NAME` (list: bowtie import presets)")
@@ -47,6 +47,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cur, "currency", "", "ISO 4217 `code` of amounts whose row names no currency")
 	fs.StringVar(&skipBad, "skip-bad", "", "import the good rows and write the bad ones to this CSV `file`")
 	fs.BoolVar(&dryRun, "dry-run", false, "check the file and write nothing")
+	fs.StringVar(&dataset, "dataset", "", "paths: the `NAME` of the dataset the paths go to (default: the file's base name)")
 	fs.BoolVar(&allowNegative, "allow-negative", false, "accept negative amounts (refunds, credits); counts are never negative")
 	pos, err := parseArgsAnywhere(fs, args)
 	if err != nil {
@@ -84,7 +85,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	}
 	opts := importer.Options{
 		Kind: kind, Preset: preset, Format: format, Map: maps.m, Business: b, Location: loc,
-		DateOrder: order, Currency: cur, DryRun: dryRun, AllowNegative: allowNegative,
+		DateOrder: order, Currency: cur, DryRun: dryRun, AllowNegative: allowNegative, Dataset: dataset,
 	}
 	if err := importer.Check(path, opts); err != nil {
 		return err // before the store is opened (and perhaps created)
