@@ -1,0 +1,216 @@
+package attribution
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestRunShapley_Hand: A converts 1 of 2, B 0 of 2, A>B 1 of 1.
+// v(A) = 1/2, v(B) = 0, v(AB) = 2/5. φ_A = ½(1/2 + (2/5 − 0)) = 0.45,
+// φ_B = ½(0 + (2/5 − 1/2)) = −0.05; sum 0.4 = v(AB). Credits of the two
+// conversions: 2·0.45/0.4 = 2.25 and −0.25.
+func TestRunShapley_Hand(t *testing.T) {
+	paths := []Path{pathOf("A", 1, 1, 80), pathOf("B", 0, 2, 0), pathOf("A>B>A", 1, 0, 20)}
+	r, err := RunShapley(paths, ShapleyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Exact || r.StdErr != nil || r.Samples != 0 || strings.Join(r.Channels, ",") != "A,B" {
+		t.Fatalf("%+v", r)
+	}
+	want := []float64{.45, -.05}
+	cr := []float64{2.25, -.25}
+	for i := range want {
+		if !near(r.Value[i], want[i], 1e-14) || !near(r.Credit[i].Conversions, cr[i], 1e-13) || !near(r.Credit[i].Value, 50*cr[i], 1e-12) {
+			t.Fatalf("values %v credits %+v", r.Value, r.Credit)
+		}
+	}
+	// A direct conversion (no touch) is the coalition {Direct}: v(D) = 1,
+	// v(A) = 1/2, v(AD) = 2/3 → φ_D = ½(1 + 1/6) = 7/12, φ_A = ½(1/2 − 1/3) = 1/12.
+	r, err = RunShapley([]Path{pathOf("A", 1, 1, 0), pathOf("", 1, 0, 0)}, ShapleyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(r.Channels, ",") != "A,Direct" || !near(r.Value[0], 1./12, 1e-14) || !near(r.Value[1], 7./12, 1e-14) {
+		t.Fatalf("direct: %v %v", r.Channels, r.Value)
+	}
+}
+
+// bruteShapley is the textbook definition: v(S) straight from the paths,
+// and each channel's marginal contribution averaged over all n!
+// orderings.
+func bruteShapley(paths []Path, channels []string) []float64 {
+	n := len(channels)
+	v := func(in map[string]bool) float64 {
+		var c, tot float64
+		for _, p := range paths {
+			chs := []string{DirectChannel}
+			if len(p.Touches) > 0 {
+				chs = chs[:0]
+				for _, t := range p.Touches {
+					chs = append(chs, t.Channel)
+				}
+			}
+			inside := true
+			for _, ch := range chs {
+				inside = inside && in[ch]
+			}
+			if inside {
+				c += p.Conversions
+				tot += p.Conversions + p.Nulls
+			}
+		}
+		if tot == 0 {
+			return 0
+		}
+		return c / tot
+	}
+	phi := make([]float64, n)
+	perm := make([]int, n)
+	used := make([]bool, n)
+	count := 0
+	var rec func(k int)
+	rec = func(k int) {
+		if k == n {
+			count++
+			in := map[string]bool{}
+			prev := 0.0
+			for _, j := range perm {
+				in[channels[j]] = true
+				x := v(in)
+				phi[j] += x - prev
+				prev = x
+			}
+			return
+		}
+		for j := 0; j < n; j++ {
+			if !used[j] {
+				used[j] = true
+				perm[k] = j
+				rec(k + 1)
+				used[j] = false
+			}
+		}
+	}
+	rec(0)
+	for j := range phi {
+		phi[j] /= float64(count)
+	}
+	return phi
+}
+
+// TestRunShapley_Brute: exact enumeration against all permutations on
+// random paths over up to 6 channels; the credits sum to the paths'
+// conversions and value.
+func TestRunShapley_Brute(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 29))
+	for it := 0; it < 40; it++ {
+		paths := randomPaths(rng, 3+rng.IntN(40), 1+rng.IntN(5), 4)
+		r, err := RunShapley(paths, ShapleyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := bruteShapley(paths, r.Channels)
+		for j := range want {
+			if math.Abs(want[j]-r.Value[j]) > 1e-13 {
+				t.Fatalf("it %d: values %v, textbook %v", it, r.Value, want)
+			}
+		}
+		var convs, value, c, v float64
+		for _, p := range paths {
+			convs += p.Conversions
+			value += p.Value
+		}
+		for _, cr := range r.Credit {
+			c += cr.Conversions
+			v += cr.Value
+		}
+		if !near(c, convs, 1e-9) || !near(v, value, 1e-9) {
+			t.Fatalf("credits sum to %v, %v; paths hold %v, %v", c, v, convs, value)
+		}
+	}
+}
+
+// TestRunShapley_Sampled: permutation sampling agrees with the exact
+// values within four standard errors, is the same for the same seed, and
+// its credits sum to the conversions and value.
+func TestRunShapley_Sampled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 37))
+	paths := randomPaths(rng, 400, 9, 5)
+	exact, err := RunShapley(paths, ShapleyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ShapleyOptions{MaxExact: 3, Samples: 3000, Seed: 5}
+	s, err := RunShapley(paths, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Exact || s.Samples != 3000 || len(s.StdErr) != len(s.Value) || !reflect.DeepEqual(s.Channels, exact.Channels) {
+		t.Fatalf("%+v", s)
+	}
+	for j := range s.Value {
+		if !(s.StdErr[j] > 0) || math.Abs(s.Value[j]-exact.Value[j]) > 4*s.StdErr[j] {
+			t.Errorf("%s: sampled %v ± %v, exact %v", s.Channels[j], s.Value[j], s.StdErr[j], exact.Value[j])
+		}
+	}
+	again, _ := RunShapley(paths, o)
+	if !reflect.DeepEqual(again, s) {
+		t.Error("the same seed gave different values")
+	}
+	o.Seed = 6
+	other, _ := RunShapley(paths, o)
+	if reflect.DeepEqual(other.Value, s.Value) {
+		t.Error("another seed gave the same values")
+	}
+	var c, convs float64
+	for i := range paths {
+		convs += paths[i].Conversions
+	}
+	for _, cr := range s.Credit {
+		c += cr.Conversions
+	}
+	if !near(c, convs, 1e-9) {
+		t.Errorf("sampled credits sum to %v, paths hold %v", c, convs)
+	}
+}
+
+// TestRunShapley_PlantedEffect: with equal exposure, the channel with the
+// planted large effect has the largest Shapley value and the channel with
+// none the smallest, exact and sampled.
+func TestRunShapley_PlantedEffect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 19))
+	paths := plantedPaths(rng, 40000)
+	for _, o := range []ShapleyOptions{{}, {MaxExact: 2, Samples: 500, Seed: 1}} {
+		r, err := RunShapley(paths, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := map[string]float64{}
+		for i, c := range r.Channels {
+			v[c] = r.Value[i]
+		}
+		t.Logf("exact %v: %v", r.Exact, v)
+		if !(v["A"] > v["B"] && v["A"] > v["C"] && v["A"] > v["D"]) || !(v["D"] < v["B"] && v["D"] < v["C"]) {
+			t.Errorf("exact %v: values %v: A not first or D not last", r.Exact, v)
+		}
+	}
+}
+
+func TestRunShapley_Errors(t *testing.T) {
+	for _, o := range []ShapleyOptions{{MaxExact: 21}, {MaxExact: -1}, {Samples: 1}, {Samples: -3}} {
+		if _, err := RunShapley(nil, o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+	if _, err := RunShapley([]Path{{}, {Touches: []Touch{{}}}}, ShapleyOptions{}); err == nil || !strings.Contains(err.Error(), "path 1") {
+		t.Errorf("bad path: %v", err)
+	}
+	r, err := RunShapley(nil, ShapleyOptions{})
+	if err != nil || len(r.Channels) != 0 || len(r.Credit) != 0 {
+		t.Errorf("no paths: %+v %v", r, err)
+	}
+}
