@@ -7,13 +7,30 @@ import (
 	"testing"
 )
 
-// benchPaths builds n synthetic paths once: 12 channels (one Direct), 60
-// campaigns, 1–7 touches (mean 4), 30 % converting with a value, the rest
-// non-converting, touches hours to weeks apart, milestones on some.
+// benchPaths are 1 M synthetic paths over 12 channels (one Direct).
 var benchPaths = sync.OnceValue(func() []Path {
-	const n = 1_000_000
+	return genBenchPaths(1_000_000, []string{DirectChannel, "Paid Search", "Organic Search", "Paid Social", "Organic Social", "Email", "Display", "Referral", "Affiliates", "Video", "Webinar", "Trade show"})
+})
+
+// benchPaths15 are 1 M synthetic paths over 15 channels.
+var benchPaths15 = sync.OnceValue(func() []Path {
+	return genBenchPaths(1_000_000, channelNames[:15])
+})
+
+// benchPaths30 are 100 k synthetic paths over 30 channels.
+var benchPaths30 = sync.OnceValue(func() []Path {
+	chs := make([]string, 30)
+	for i := range chs {
+		chs[i] = fmt.Sprintf("channel-%02d", i)
+	}
+	return genBenchPaths(100_000, chs)
+})
+
+// genBenchPaths builds n synthetic paths: 60 campaigns, 1–7 touches
+// (mean 4), 30 % converting with a value, the rest non-converting,
+// touches hours to weeks apart, a lead-creation milestone on a third.
+func genBenchPaths(n int, chs []string) []Path {
 	rng := rand.New(rand.NewPCG(42, 43))
-	chs := []string{DirectChannel, "Paid Search", "Organic Search", "Paid Social", "Organic Social", "Email", "Display", "Referral", "Affiliates", "Video", "Webinar", "Trade show"}
 	camps := make([]string, 60)
 	for i := range camps {
 		camps[i] = fmt.Sprintf("campaign-%02d", i)
@@ -42,7 +59,7 @@ var benchPaths = sync.OnceValue(func() []Path {
 		paths[i] = p
 	}
 	return paths
-})
+}
 
 // BenchmarkBaseline is the floor a pass over the paths costs: sum every
 // path's conversions and value and count its touches.
@@ -93,4 +110,46 @@ func BenchmarkRunMarkov(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRunShapley: exact at 15 channels (1 M paths: grouping by
+// channel set plus the 2^15-coalition enumeration), and the enumeration
+// alone; sampled at 30 channels (100 k paths, 2000 permutations).
+func BenchmarkRunShapley(b *testing.B) {
+	b.Run("exact15/1M-paths", func(b *testing.B) {
+		paths := benchPaths15()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r, err := RunShapley(paths, ShapleyOptions{})
+			if err != nil || !r.Exact || len(r.Channels) != 15 {
+				b.Fatal(err, r.Exact, len(r.Channels))
+			}
+		}
+	})
+	b.Run("exact15/enumeration", func(b *testing.B) {
+		c, err := groupChannelSets(benchPaths15())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if len(exactShapley(c)) != 15 {
+				b.Fatal()
+			}
+		}
+	})
+	b.Run("sampled30/100k-paths", func(b *testing.B) {
+		paths := benchPaths30()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r, err := RunShapley(paths, ShapleyOptions{Seed: 1})
+			if err != nil || r.Exact || len(r.Channels) != 30 {
+				b.Fatal(err)
+			}
+			if i == 0 {
+				c, _ := groupChannelSets(paths)
+				b.ReportMetric(float64(len(c.sets)), "sets")
+			}
+		}
+	})
 }

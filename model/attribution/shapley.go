@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
-	"sort"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // Shapley defaults and bounds.
@@ -58,71 +61,75 @@ type coalitions struct {
 	value       float64
 }
 
-// groupChannelSets groups the paths (a path with no touch counts as
-// {DirectChannel}) by their set of distinct channels.
-func groupChannelSets(paths []Path) *coalitions {
-	idOf := map[string]int32{}
-	var names []string
-	for i := range paths {
-		if len(paths[i].Touches) == 0 && (paths[i].Conversions != 0 || paths[i].Nulls != 0) {
-			if _, ok := idOf[DirectChannel]; !ok {
-				idOf[DirectChannel] = int32(len(names))
-				names = append(names, DirectChannel)
-			}
-		}
-		for _, t := range paths[i].Touches {
-			if _, ok := idOf[t.Channel]; !ok {
-				idOf[t.Channel] = int32(len(names))
-				names = append(names, t.Channel)
-			}
-		}
+// maxMaskChannels is the most channels whose sets are keyed by a bit mask
+// (a variable so that tests can force the other keys).
+var maxMaskChannels = 64
+
+// groupChannelSets groups the paths with conversions or nulls (a path
+// with no touch counts as {DirectChannel}) by their set of distinct
+// channels.
+func groupChannelSets(paths []Path) (*coalitions, error) {
+	e, err := encodePaths(paths, false)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	for i, n := range names {
-		idOf[n] = int32(i)
-	}
-	c := &coalitions{channels: names}
-	index := map[string]int{}
+	c := &coalitions{channels: e.channels, conversions: e.conversions, value: e.value}
+	small := len(e.channels) <= maxMaskChannels
+	byMask := map[uint64]int{}
+	byKey := map[string]int{}
 	var set []int32
 	var key []byte
-	for i := range paths {
-		p := &paths[i]
-		c.conversions += p.Conversions
-		c.value += p.Value
-		if p.Conversions == 0 && p.Nulls == 0 {
-			continue
-		}
-		set = set[:0]
-		if len(p.Touches) == 0 {
-			set = append(set, idOf[DirectChannel])
-		}
-		for _, t := range p.Touches {
-			set = append(set, idOf[t.Channel])
-		}
-		sort.Slice(set, func(a, b int) bool { return set[a] < set[b] })
-		key = key[:0]
-		k := 0
-		for j, id := range set {
-			if j > 0 && id == set[j-1] {
-				continue
+	for i := range e.conv {
+		ids := e.path(i)
+		g := -1
+		if small {
+			var m uint64
+			for _, id := range ids {
+				m |= 1 << id
 			}
-			set[k] = id
-			k++
-			key = append(key, byte(id), byte(id>>8), byte(id>>16))
+			if x, ok := byMask[m]; ok {
+				g = x
+			} else {
+				set = set[:0]
+				for m != 0 {
+					set = append(set, int32(bits.TrailingZeros64(m)))
+					m &= m - 1
+				}
+			}
+		} else {
+			set = set[:0]
+			for _, id := range ids {
+				set = append(set, int32(id))
+			}
+			slices.Sort(set)
+			set = slices.Compact(set)
+			key = key[:0]
+			for _, id := range set {
+				key = append(key, byte(id), byte(id>>8))
+			}
+			if x, ok := byKey[string(key)]; ok {
+				g = x
+			}
 		}
-		set = set[:k]
-		g, ok := index[string(key)]
-		if !ok {
+		if g < 0 {
 			g = len(c.sets)
-			index[string(key)] = g
+			if small {
+				var m uint64
+				for _, id := range set {
+					m |= 1 << id
+				}
+				byMask[m] = g
+			} else {
+				byKey[string(key)] = g
+			}
 			c.sets = append(c.sets, append([]int32(nil), set...))
 			c.conv = append(c.conv, 0)
 			c.nulls = append(c.nulls, 0)
 		}
-		c.conv[g] += p.Conversions
-		c.nulls[g] += p.Nulls
+		c.conv[g] += e.conv[i]
+		c.nulls[g] += e.nulls[i]
 	}
-	return c
+	return c, nil
 }
 
 // RunShapley computes each channel's Shapley value and credit. It returns
@@ -144,7 +151,10 @@ func RunShapley(paths []Path, o ShapleyOptions) (*ShapleyResult, error) {
 	if err := ValidatePaths(paths); err != nil {
 		return nil, err
 	}
-	c := groupChannelSets(paths)
+	c, err := groupChannelSets(paths)
+	if err != nil {
+		return nil, err
+	}
 	res := &ShapleyResult{Channels: c.channels}
 	if len(c.channels) <= maxExact {
 		res.Value = exactShapley(c)
@@ -217,11 +227,18 @@ func exactShapley(c *coalitions) []float64 {
 	return phi
 }
 
+// sampleBlock is the number of permutations drawn from one random stream
+// and summed by one goroutine; blocks are merged in order, so the result
+// depends on the seed only, not on the number of goroutines.
+const sampleBlock = 64
+
 // sampledShapley averages each channel's marginal contribution over
 // random permutations of the channels (Castro, Gómez & Tejada 2009), with
 // the standard error of the mean. Walking a permutation, a coalition's
 // conversions and nulls grow by the channel sets whose last missing
-// channel has just joined.
+// channel has just joined. Block b of permutations uses the stream
+// PCG(seed, b); blocks run on GOMAXPROCS goroutines and their means and
+// squared deviations are merged in block order (Chan, Golub & LeVeque).
 func sampledShapley(c *coalitions, samples int, seed uint64) (phi, se []float64) {
 	n := len(c.channels)
 	bySet := make([][]int32, n) // channel → sets holding it
@@ -230,42 +247,77 @@ func sampledShapley(c *coalitions, samples int, seed uint64) (phi, se []float64)
 			bySet[id] = append(bySet[id], int32(g))
 		}
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed5eed))
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
+	type block struct {
+		count    float64
+		mean, m2 []float64
 	}
-	missing := make([]int32, len(c.sets))
-	mean := make([]float64, n)
-	m2 := make([]float64, n)
-	for s := 1; s <= samples; s++ {
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		for g, set := range c.sets {
-			missing[g] = int32(len(set))
-		}
-		var conv, tot, prev float64
-		for _, j := range perm {
-			for _, g := range bySet[j] {
-				missing[g]--
-				if missing[g] == 0 {
-					conv += c.conv[g]
-					tot += c.conv[g] + c.nulls[g]
+	nb := (samples + sampleBlock - 1) / sampleBlock
+	blocks := make([]block, nb)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := min(runtime.GOMAXPROCS(0), nb); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			perm := make([]int, n)
+			missing := make([]int32, len(c.sets))
+			for {
+				bi := int(next.Add(1) - 1)
+				if bi >= nb {
+					return
 				}
+				rng := rand.New(rand.NewPCG(seed, uint64(bi)))
+				for i := range perm {
+					perm[i] = i
+				}
+				k := min(sampleBlock, samples-bi*sampleBlock)
+				mean := make([]float64, n)
+				m2 := make([]float64, n)
+				for s := 1; s <= k; s++ {
+					rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+					for g, set := range c.sets {
+						missing[g] = int32(len(set))
+					}
+					var conv, tot, prev float64
+					for _, j := range perm {
+						for _, g := range bySet[j] {
+							missing[g]--
+							if missing[g] == 0 {
+								conv += c.conv[g]
+								tot += c.conv[g] + c.nulls[g]
+							}
+						}
+						v := 0.0
+						if tot > 0 {
+							v = conv / tot
+						}
+						x := v - prev
+						prev = v
+						d := x - mean[j]
+						mean[j] += d / float64(s)
+						m2[j] += d * (x - mean[j])
+					}
+				}
+				blocks[bi] = block{float64(k), mean, m2}
 			}
-			v := 0.0
-			if tot > 0 {
-				v = conv / tot
-			}
-			x := v - prev
-			prev = v
-			d := x - mean[j]
-			mean[j] += d / float64(s)
-			m2[j] += d * (x - mean[j])
+		}()
+	}
+	wg.Wait()
+	phi = make([]float64, n)
+	m2 := make([]float64, n)
+	count := 0.0
+	for _, b := range blocks {
+		tot := count + b.count
+		for j := range phi {
+			d := b.mean[j] - phi[j]
+			phi[j] += d * b.count / tot
+			m2[j] += b.m2[j] + d*d*count*b.count/tot
 		}
+		count = tot
 	}
 	se = make([]float64, n)
 	for j := range se {
-		se[j] = math.Sqrt(m2[j] / float64(samples-1) / float64(samples))
+		se[j] = math.Sqrt(m2[j] / (count - 1) / count)
 	}
-	return mean, se
+	return phi, se
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -158,8 +159,18 @@ func TestRunShapley_Sampled(t *testing.T) {
 		}
 	}
 	again, _ := RunShapley(paths, o)
-	if !reflect.DeepEqual(again, s) {
-		t.Error("the same seed gave different values")
+	prev := runtime.GOMAXPROCS(1)
+	serial, _ := RunShapley(paths, o)
+	runtime.GOMAXPROCS(prev)
+	if !reflect.DeepEqual(again, s) || !reflect.DeepEqual(serial, s) {
+		t.Error("the same seed gave different values (or a different result on one goroutine)")
+	}
+	// Sets keyed by bytes instead of bit masks (more than 64 channels).
+	defer func(m int) { maxMaskChannels = m }(maxMaskChannels)
+	maxMaskChannels = 0
+	bytesKeyed, _ := RunShapley(paths, o)
+	if !reflect.DeepEqual(bytesKeyed, s) {
+		t.Error("byte-keyed channel sets gave different values")
 	}
 	o.Seed = 6
 	other, _ := RunShapley(paths, o)
