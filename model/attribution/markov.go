@@ -65,6 +65,10 @@ const maxMarkovChannels = 1<<16 - 1
 // which the solver stops (see solveChain).
 const solveTol = 1e-13
 
+// stallTol is the relative bracket accepted when rounding stalls the
+// sweeps before solveTol is reached.
+const stallTol = 1e-11
+
 // maxSweeps bounds the Gauss–Seidel sweeps of one solve.
 const maxSweeps = 1_000_000
 
@@ -572,7 +576,8 @@ var errNoConvergence = errors.New("attribution: Markov chain: the solver did not
 // super-solution 1; for a non-negative substochastic matrix both sequences
 // are monotone and bracket the exact solution at every sweep, so the
 // solve stops when the bracket at start is narrower than solveTol
-// relative to it (or both bounds are 0).
+// relative to it (or both bounds are 0), or when a sweep no longer moves
+// the bounds (rounding) and the bracket is within stallTol.
 func (s *solver) solve(removeChannel int) (float64, int, error) {
 	for i := range s.removed {
 		s.removed[i] = false
@@ -584,6 +589,7 @@ func (s *solver) solve(removeChannel int) (float64, int, error) {
 			s.hi[r] = 0
 		}
 	}
+	prevLo, prevHi := -1.0, -1.0
 	for sweep := 1; sweep <= maxSweeps; sweep++ {
 		for _, r := range s.order {
 			if s.removed[r] {
@@ -612,6 +618,12 @@ func (s *solver) solve(removeChannel int) (float64, int, error) {
 		if hi-lo <= solveTol*hi {
 			return (lo + hi) / 2, sweep, nil
 		}
+		// Rounding can stop the bounds a few ulps short of solveTol: when
+		// a sweep moves neither, accept a bracket within stallTol.
+		if lo == prevLo && hi == prevHi && hi-lo <= stallTol*hi {
+			return (lo + hi) / 2, sweep, nil
+		}
+		prevLo, prevHi = lo, hi
 	}
 	return 0, maxSweeps, fmt.Errorf("%w within %d sweeps (bracket [%g, %g])", errNoConvergence, maxSweeps, s.lo[0], s.hi[0])
 }

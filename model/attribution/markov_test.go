@@ -344,3 +344,33 @@ func TestRunMarkov_Errors(t *testing.T) {
 		t.Errorf("no conversions: %+v %v", r, err)
 	}
 }
+
+// TestRunMarkov_LongCycle: a path that alternates A and B two thousand
+// times makes the chain slow to absorb; the solver still meets the dense
+// reference.
+func TestRunMarkov_LongCycle(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 2000; i++ {
+		if i > 0 {
+			b.WriteByte('>')
+		}
+		b.WriteString([]string{"A", "B"}[i%2])
+	}
+	paths := []Path{pathOf(b.String(), 3, 1, 9), pathOf("B>C", 0, 5, 0), pathOf("C", 1, 2, 1)}
+	for k := 1; k <= 3; k++ {
+		r, err := RunMarkov(paths, MarkovOptions{Order: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, re, _ := refMarkov(t, paths, k, false)
+		if !near(p, r.ConversionProb, 1e-11) {
+			t.Fatalf("order %d: P %v, reference %v", k, r.ConversionProb, p)
+		}
+		for i := range re {
+			if math.Abs(re[i]-r.RemovalEffect[i]) > 1e-10 {
+				t.Fatalf("order %d: removal effects %v, reference %v", k, r.RemovalEffect, re)
+			}
+		}
+		t.Logf("order %d: %d sweeps", k, r.Sweeps)
+	}
+}
