@@ -279,12 +279,53 @@ func readTouches(ctx context.Context, db *sql.DB, s *settings, units *dict, lo t
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("attribution: touches: %w", err)
 	}
+	// Number channels, campaigns and people in name order, so that touches
+	// at the same instant are ordered by name whatever order DuckDB's
+	// threads returned them in.
+	rc, rp, rw := chans.sortNames(), camps.sortNames(), whos.sortNames()
+	for i := range out {
+		t := &out[i]
+		t.ch, t.camp = rc[t.ch], rp[t.camp]
+		if t.who >= 0 {
+			t.who = rw[t.who]
+		}
+	}
 	return out, chans, camps, whos, nil
+}
+
+// sortNames renumbers d in name order and returns old → new numbers.
+func (d *dict) sortNames() []int32 {
+	order := make([]int32, len(d.names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(d.names[a], d.names[b]) })
+	remap := make([]int32, len(order))
+	names := make([]string, len(order))
+	for n, o := range order {
+		remap[o] = int32(n)
+		names[n] = d.names[o]
+		d.ids[d.names[o]] = int32(n)
+	}
+	d.names = names
+	return remap
 }
 
 // assemble cuts each unit's touches into paths.
 func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, chans, camps, whos *dict, lead, opp map[int32]int64) *builtPaths {
 	n := len(units.names)
+	// Units in name order: the paths come out in the same order on every
+	// run, so the models' floating-point sums do too.
+	ru := units.sortNames()
+	for i := range convs {
+		if convs[i].unit >= 0 {
+			convs[i].unit = ru[convs[i].unit]
+		}
+	}
+	for i := range touches {
+		touches[i].unit = ru[touches[i].unit]
+	}
+	lead, opp = remapKeys(lead, ru), remapKeys(opp, ru)
 	// Counting sort of the touches and the conversions by unit.
 	tStart := make([]int32, n+1)
 	for _, t := range touches {
@@ -307,7 +348,13 @@ func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, cha
 		if a.win != b.win {
 			return cmp64(a.win, b.win)
 		}
-		return cmp64(a.conv, b.conv)
+		if a.conv != b.conv {
+			return cmp64(a.conv, b.conv)
+		}
+		if a.valueE4 != b.valueE4 {
+			return cmp64(a.valueE4, b.valueE4)
+		}
+		return cmp64(a.opp, b.opp)
 	})
 	out := &builtPaths{}
 	lookback := s.lookback
@@ -378,6 +425,14 @@ func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, cha
 		p := model.Path{Nulls: 1}
 		p.Touches = s.makeTouches(w, names, 0, 0, endS, &out.droppedDirect)
 		out.paths = append(out.paths, p)
+	}
+	return out
+}
+
+func remapKeys(m map[int32]int64, remap []int32) map[int32]int64 {
+	out := make(map[int32]int64, len(m))
+	for k, v := range m {
+		out[remap[k]] = v
 	}
 	return out
 }
