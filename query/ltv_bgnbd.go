@@ -380,6 +380,9 @@ func RunBGNBDLTV(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Busines
 			return v0*float64(count) + (gp.ConditionalExpectedValue(x, 1)-v0)*sumM
 		}
 		valueNote = fmt.Sprintf("purchase value = Gamma-Gamma E[Z | x, mean repeat value] (p %.3f, q %.3f, γ %.3f; population mean %.2f), fitted on the %0.f repeat buyers", gp.P, gp.Q, gp.Gamma, mv, gf.N)
+		if gp.Homogeneous() {
+			valueNote = fmt.Sprintf("purchase value = Gamma-Gamma E[Z | x, mean repeat value] at the boundary of homogeneous spend (p %.3f, ν %.5g, q and γ infinite): %.2f for every customer, fitted on the %0.f repeat buyers", gp.P, gp.Nu, mv, gf.N)
+		}
 	} else {
 		out.SpendErr = "q ≤ 1: the mean purchase value does not exist"
 	}
