@@ -92,6 +92,17 @@ func Run(ctx context.Context, db *sql.DB, d query.Dialect, biz *bowtie.Business,
 	if bp.droppedDirect > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("exclude direct: %d Direct touches were dropped from paths that had other touches", bp.droppedDirect))
 	}
+	if res.Shapley != nil {
+		neg := 0
+		for _, v := range res.Shapley.Values {
+			if v.Value < 0 {
+				neg++
+			}
+		}
+		if neg > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("shapley: %d channels have a negative Shapley value (paths that include them convert less often than paths without them), so their credit is negative", neg))
+		}
+	}
 	if res.Totals.Conversions == 0 {
 		res.Notes = append(res.Notes, "no conversion in the period")
 	}
