@@ -153,3 +153,28 @@ func BenchmarkRunShapley(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRuleCreditsNaive is the straightforward way, a second baseline
+// for AllRuleCredits: for each model in turn, RuleWeights per path and a
+// map from (channel, campaign) to the sums.
+func BenchmarkRuleCreditsNaive(b *testing.B) {
+	paths := benchPaths()
+	for i := 0; i < b.N; i++ {
+		var w []float64
+		for _, m := range RuleModels {
+			sums := map[creditKey][2]float64{}
+			for j := range paths {
+				p := &paths[j]
+				w = RuleWeights(m, p, RuleOptions{}, w)
+				for t, s := range w {
+					k := creditKey{p.Touches[t].Channel, p.Touches[t].Campaign}
+					a := sums[k]
+					sums[k] = [2]float64{a[0] + s*p.Conversions, a[1] + s*p.Value}
+				}
+			}
+			if len(sums) == 0 {
+				b.Fatal("empty")
+			}
+		}
+	}
+}
