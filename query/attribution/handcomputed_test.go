@@ -280,3 +280,57 @@ func TestRun_Errors(t *testing.T) {
 		})
 	}
 }
+
+func TestRun_Dataset(t *testing.T) {
+	s := openStore(t, `CREATE TABLE IF NOT EXISTS paths (dataset VARCHAR NOT NULL, path VARCHAR NOT NULL DEFAULT '', conversions DOUBLE NOT NULL,
+		value DECIMAL(18,4) NOT NULL, currency VARCHAR NOT NULL, nulls DOUBLE NOT NULL, PRIMARY KEY (dataset, path))`,
+		`INSERT INTO paths VALUES
+		('ga', 'Paid Search > Email', 3, 300, 'USD', 7),
+		('ga', 'Email', 1, 40, 'EUR', 9),
+		('ga', '', 2, 20, 'USD', 0),
+		('ga', ' Display>Display >Email', 1, 10, 'USD', 1),
+		('bad', 'Paid Search >  > Email', 1, 1, 'USD', 0)`,
+		"INSERT INTO fx_rates VALUES ('2024-01-01', 'EUR', 'USD', 1.5)",
+		"INSERT INTO spend (date, source, channel, cost, currency, platform_conversions) VALUES ('2024-03-05', 'google', 'Paid Search', 90, 'USD', 4)")
+	biz := business(t, b2cYAML)
+	req := attribution.Request{From: date("2024-03-01"), To: date("2024-03-31"), Dataset: "ga"}
+	comparePaths(t, paths(t, s, biz, req), []string{
+		"conv=1970-01-01 00:00:00 v=300: Paid Search//@01-01 00:00 > Email//@01-01 00:00",
+		"conv=1970-01-01 00:00:00 v=60: Email//@01-01 00:00",
+		"conv=1970-01-01 00:00:00 v=20:",
+		"conv=1970-01-01 00:00:00 v=10: Display//@01-01 00:00 > Email//@01-01 00:00",
+	})
+	res := run(t, s, biz, req)
+	if res.Totals.Conversions != 7 || res.Totals.Revenue != 390 || res.Totals.NullPaths != 17 || res.Totals.DirectConversions != 2 {
+		t.Errorf("totals %+v", res.Totals)
+	}
+	if slices.Contains(res.Models, "time_decay") || slices.Contains(res.Models, "w_shaped") || len(res.Notes) == 0 {
+		t.Errorf("models %v notes %v: time decay and W-shaped need times and milestones", res.Models, res.Notes)
+	}
+	// Last touch: Email 3 + 1 + 1, Direct 2; first: Paid Search 3, Email 1, Display 1, Direct 2.
+	if c := row(t, res, "Email", "").Credits["last"]; c.Conversions != 5 || c.Revenue != 370 {
+		t.Errorf("Email last %+v", c)
+	}
+	ps := row(t, res, "Paid Search", "")
+	if c := ps.Credits["first"]; c.Conversions != 3 || ps.Cost != 90 || c.CostPerConversion == nil || *c.CostPerConversion != 30 || ps.PlatformConversions != 4 {
+		t.Errorf("Paid Search first %+v cost %v platform %v", c, ps.Cost, ps.PlatformConversions)
+	}
+	// Top paths by conversions; the conversion rate counts the nulls.
+	if p := res.TopPaths[0]; p.Path != "Paid Search > Email" || p.ConversionRate == nil || *p.ConversionRate != 0.3 {
+		t.Errorf("top path %+v", p)
+	}
+	for _, tc := range []struct {
+		req  attribution.Request
+		want string
+	}{
+		{attribution.Request{Dataset: "bad"}, `dataset "bad", path "Paid Search >  > Email": touch 2 has no channel name`},
+		{attribution.Request{Dataset: "gaa"}, `dataset "gaa": no imported path has this dataset name; closest datasets: "ga"`},
+		{attribution.Request{Dataset: "ga", Models: []string{"time_decay"}}, "imported paths carry no touch times"},
+	} {
+		tc.req.From, tc.req.To = req.From, req.To
+		_, err := attribution.Run(t.Context(), s.DB(), queryDuckDB, biz, tc.req)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want %q", err, tc.want)
+		}
+	}
+}
