@@ -200,6 +200,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/api/v1/revenue", s.only(s.api(s.handleRevenue())))
 	s.mux.HandleFunc("/api/v1/revenue/log", s.only(s.api(s.handleRevenueLog())))
 	s.mux.HandleFunc("/api/v1/revenue/retention", s.only(s.api(s.handleRevenueRetention())))
+	s.mux.HandleFunc("/api/v1/attribution", s.only(s.api(s.handleAttribution())))
 	s.mux.HandleFunc("/api/", s.api(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, bowtie.Errorf(bowtie.ENOTFOUND, "no API endpoint %s: see docs/api.md", r.URL.Path))
 	}))

@@ -2,7 +2,7 @@
 // Acquisition & ROI view (KPI tiles, the spend/revenue chart and the
 // channel table, all from GET /api/v1/report) is drawn here; the other
 // views by funnels.js, eventfunnel.js, sales.js, retention.js,
-// activity.js, revenue.js, ltv.js and orders.js. No figure is computed here except the change against the
+// activity.js, revenue.js, ltv.js, orders.js and attribution.js. No figure is computed here except the change against the
 // previous period.
 
 import { getJSON, url } from './api.js';
@@ -18,11 +18,12 @@ import { loadActivity } from './activity.js';
 import { loadRevenue } from './revenue.js';
 import { loadLTV } from './ltv.js';
 import { loadOrders } from './orders.js';
+import { loadAttribution } from './attribution.js';
 
 /** VIEWS are the dashboard's views: the page title of each. */
 const VIEWS = {
   roi: 'Acquisition & ROI', funnels: 'Funnels', 'event-funnel': 'Event funnel', sales: 'Sales', retention: 'Retention', activity: 'Activity',
-  revenue: 'Revenue', ltv: 'LTV & payback', orders: 'Orders & renewals',
+  revenue: 'Revenue', ltv: 'LTV & payback', orders: 'Orders & renewals', attribution: 'Attribution',
 };
 
 const $ = (id) => document.getElementById(id);
@@ -46,6 +47,8 @@ const state = {
   // An empty revenue period is the last one of the range.
   revenue: { grain: 'month', by: 'plan', period: '' },
   ltv: { model: 'historical' },
+  // Empty attribution options are the API's defaults.
+  attribution: { model: 'linear', conversion: '', level: '', by: 'channel', lookback: '', dataset: '' },
 };
 
 /** LOADERS fetch and draw the views other than roi. */
@@ -58,6 +61,7 @@ const LOADERS = {
   revenue: (params, current) => loadRevenue(params, state.revenue, current),
   ltv: (params, current) => loadLTV(params, state.ltv, current),
   orders: (params, current) => loadOrders(params, current),
+  attribution: (params, current) => loadAttribution(params, state.attribution, current),
 };
 
 /** viewParams are the view's own URL parameters. */
@@ -79,6 +83,12 @@ function viewParams() {
     }
     case 'ltv':
       return { view: 'ltv', model: state.ltv.model };
+    case 'attribution': {
+      const a = state.attribution;
+      const out = { view: 'attribution', model: a.model, by: a.by };
+      for (const k of ['conversion', 'level', 'lookback', 'dataset']) if (a[k]) out[k] = a[k];
+      return out;
+    }
   }
   return state.view === 'roi' ? {} : { view: state.view };
 }
@@ -341,10 +351,17 @@ function bind() {
       load();
     });
   }
+  for (const [id, key] of [['attr-model', 'model'], ['attr-level', 'level'], ['attr-by', 'by'], ['attr-conversion', 'conversion'], ['attr-lookback', 'lookback']]) {
+    $(id).addEventListener('change', (e) => {
+      state.attribution[key] = e.target.value.trim();
+      load();
+    });
+  }
   $('workspace').addEventListener('change', (e) => {
     state.ws = state.workspaces.find((w) => w.name === e.target.value) || state.workspaces[0];
     state.from = state.to = '';
     state.eventFunnel.steps = []; // the new workspace's events differ
+    state.attribution.conversion = state.attribution.level = state.attribution.dataset = ''; // and so do its conversions
     load();
   });
 }
@@ -377,6 +394,15 @@ function readView(q) {
     state.revenue.period = dates.isDate(p) ? p : '';
   } else if (state.view === 'ltv') {
     state.ltv.model = pick(q.get('model'), ['historical', 'formula', 'sbg', 'bgnbd'], 'historical');
+  } else if (state.view === 'attribution') {
+    // Conversion and lookback go to the API as given: its error names a bad one.
+    const a = state.attribution;
+    a.model = q.get('model') || 'linear';
+    a.by = pick(q.get('by'), ['channel', 'campaign'], 'channel');
+    a.level = pick(q.get('level'), ['person', 'account'], '');
+    a.conversion = (q.get('conversion') || '').trim();
+    a.lookback = (q.get('lookback') || '').trim();
+    a.dataset = (q.get('dataset') || '').trim(); // an imported paths dataset (no control: from the URL)
   }
 }
 
