@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
+	"github.com/bowtie-analytics/bowtie/internal/rawscan"
 )
 
 // RFMRow is a group of Count customers with the same calibration summary
@@ -95,7 +96,7 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 		}
 		sets += ", (" + grp + ", s.x, s.tx, s.t)"
 	}
-	q := body + "\nSELECT CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS kind, " + grp +
+	q := body + "\nSELECT CAST(CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS BIGINT) AS kind, " + grp +
 		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(" + exactSum("s.m", "") + ", 0), NULL::DATE AS day FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
 	if tracking {
 		// Starts by first day; repeat purchase days (after the first) of
@@ -124,39 +125,65 @@ func rfmSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 		return nil, err
 	}
 	var ps params
-	rs, err := db.QueryContext(ctx, rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups, tracking), ps.args...)
+	// The result (about one row per customer and grouping set) is read
+	// chunk by chunk through DuckDB's C API (internal/rawscan), not value
+	// by value through database/sql.
+	q := rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups, tracking)
+	err = rawscan.Scan(ctx, db, q, ps.args, func(c *rawscan.Chunk) error {
+		kinds, _, err := c.Int64(0)
+		if err != nil {
+			return err
+		}
+		grps, err := c.Strings(1)
+		if err != nil {
+			return err
+		}
+		var cols [4][]int64
+		for i := range cols {
+			if cols[i], _, err = c.Int64(2 + i); err != nil {
+				return err
+			}
+		}
+		xs, txs, ts, hxs := cols[0], cols[1], cols[2], cols[3]
+		ms, mValid, err := c.Float64(6)
+		if err != nil {
+			return err
+		}
+		ns, _, err := c.Int64(7)
+		if err != nil {
+			return err
+		}
+		sums, _, err := c.Float64(8)
+		if err != nil {
+			return err
+		}
+		days, _, err := c.Int32(9)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < c.Len(); i++ {
+			// NULL x, tx, t, hx and m read as whatever the vector holds;
+			// they are only read where the grouping set has them (x of
+			// kind 1 is never NULL: its set groups by it).
+			switch kinds[i] {
+			case 0:
+				out.Rows = append(out.Rows, RFMRow{X: xs[i], TX: txs[i], T: ts[i], HX: hxs[i], Count: ns[i]})
+			case 1:
+				if xs[i] > 0 && mValid.Valid(i) {
+					out.Spend = append(out.Spend, SpendRow{X: xs[i], M: ms[i], Count: ns[i]})
+				}
+			case 3:
+				out.Starts = append(out.Starts, DayCount{time.Unix(int64(days[i])*86400, 0).UTC(), ns[i]})
+			case 4:
+				out.Repeats = append(out.Repeats, DayCount{time.Unix(int64(days[i])*86400, 0).UTC(), ns[i]})
+			default:
+				out.Groups = append(out.Groups, GroupRFM{Group: string(grps.Bytes(i)), X: xs[i], TX: txs[i], T: ts[i], Count: ns[i], SumM: sums[i]})
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("query: rfm summary: %w", err)
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var kind int
-		var grp sql.NullString
-		var x, tx, t, hx sql.NullInt64
-		var m sql.NullFloat64
-		var n int64
-		var sumM float64
-		var day sql.NullTime
-		if err := rs.Scan(&kind, &grp, &x, &tx, &t, &hx, &m, &n, &sumM, &day); err != nil {
-			return nil, fmt.Errorf("query: rfm summary: %w", err)
-		}
-		switch kind {
-		case 0:
-			out.Rows = append(out.Rows, RFMRow{X: x.Int64, TX: tx.Int64, T: t.Int64, HX: hx.Int64, Count: n})
-		case 1:
-			if x.Int64 > 0 && m.Valid {
-				out.Spend = append(out.Spend, SpendRow{X: x.Int64, M: m.Float64, Count: n})
-			}
-		case 3:
-			out.Starts = append(out.Starts, DayCount{day.Time, n})
-		case 4:
-			out.Repeats = append(out.Repeats, DayCount{day.Time, n})
-		default:
-			out.Groups = append(out.Groups, GroupRFM{Group: grp.String, X: x.Int64, TX: tx.Int64, T: t.Int64, Count: n, SumM: sumM})
-		}
-	}
-	if err := rs.Err(); err != nil {
-		return nil, err
 	}
 	out.sort()
 	return out, nil

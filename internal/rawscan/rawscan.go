@@ -58,6 +58,28 @@ func (c *Chunk) Int64(col int) ([]int64, Validity, error) {
 	return data, Validity{mask: mapping.VectorGetValidity(v)}, nil
 }
 
+// Float64 returns column col (DOUBLE) as a slice over DuckDB's vector,
+// and its validity (nil when every value is valid).
+func (c *Chunk) Float64(col int) ([]float64, Validity, error) {
+	v, err := c.vector(col, mapping.TypeDouble)
+	if err != nil {
+		return nil, Validity{}, err
+	}
+	data := unsafe.Slice((*float64)(mapping.VectorGetData(v)), c.n)
+	return data, Validity{mask: mapping.VectorGetValidity(v)}, nil
+}
+
+// Int32 returns column col (INTEGER, or DATE as days since 1970-01-01) as
+// a slice over DuckDB's vector, and its validity.
+func (c *Chunk) Int32(col int) ([]int32, Validity, error) {
+	v, err := c.vector(col, mapping.TypeInteger, mapping.TypeDate)
+	if err != nil {
+		return nil, Validity{}, err
+	}
+	data := unsafe.Slice((*int32)(mapping.VectorGetData(v)), c.n)
+	return data, Validity{mask: mapping.VectorGetValidity(v)}, nil
+}
+
 // Strings returns a reader of column col (VARCHAR).
 func (c *Chunk) Strings(col int) (Strings, error) {
 	v, err := c.vector(col, mapping.TypeVarchar)

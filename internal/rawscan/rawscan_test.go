@@ -198,3 +198,66 @@ func TestScanParallel(t *testing.T) {
 		t.Errorf("worker error: %v", err)
 	}
 }
+
+// Float64 and Int32 read DOUBLE, INTEGER and DATE columns as database/sql
+// does, NULLs included.
+func TestScan_Float64Int32(t *testing.T) {
+	db := openDB(t)
+	q := `SELECT CASE WHEN i % 3 = 0 THEN NULL ELSE i / 7.0 - 100 END::DOUBLE AS f,
+		CASE WHEN i % 4 = 0 THEN NULL ELSE i - 500 END::INTEGER AS n,
+		CASE WHEN i % 5 = 0 THEN NULL ELSE DATE '1960-02-29' + CAST(i * 3 AS INTEGER) END AS d
+		FROM range(5000) r(i) ORDER BY i`
+	type row struct {
+		f      float64
+		n, d   int32
+		fv, nv bool
+		dv     bool
+	}
+	var got []row
+	err := Scan(context.Background(), db, q, nil, func(c *Chunk) error {
+		fs, fv, err := c.Float64(0)
+		if err != nil {
+			return err
+		}
+		ns, nv, err := c.Int32(1)
+		if err != nil {
+			return err
+		}
+		ds, dv, err := c.Int32(2)
+		if err != nil {
+			return err
+		}
+		if _, _, err := c.Float64(1); err == nil {
+			return errors.New("Float64 read an INTEGER column")
+		}
+		for r := 0; r < c.Len(); r++ {
+			got = append(got, row{fs[r], ns[r], ds[r], fv.Valid(r), nv.Valid(r), dv.Valid(r)})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	k := 0
+	for ; rows.Next(); k++ {
+		var f sql.NullFloat64
+		var n sql.NullInt32
+		var d sql.NullTime
+		if err := rows.Scan(&f, &n, &d); err != nil {
+			t.Fatal(err)
+		}
+		g := got[k]
+		days := int32(d.Time.Unix() / 86400)
+		if g.fv != f.Valid || g.f != f.Float64 && f.Valid || g.nv != n.Valid || g.n != n.Int32 && n.Valid || g.dv != d.Valid || g.d != days && d.Valid {
+			t.Fatalf("row %d: got %+v, want %v %v %v", k, g, f, n, d)
+		}
+	}
+	if k != len(got) || k != 5000 {
+		t.Fatalf("%d rows by database/sql, %d by Scan", k, len(got))
+	}
+}
