@@ -45,7 +45,9 @@ const resolvedPerson = "coalesce(e.person_id, i.person_id)"
 // resolved through identities, and at account level each event's person
 // joined to people (alias pp) for the account.
 func eventFrom(level string) string {
-	q := "events e LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = e.anonymous_id AND e.person_id IS NULL"
+	// The CASE keeps the join an equi-join (a hash join): a condition on
+	// e.person_id alone in ON makes DuckDB fall back to a slow join.
+	q := "events e LEFT JOIN identities i ON i.kind = 'anonymous' AND i.alias_id = CASE WHEN e.person_id IS NULL THEN e.anonymous_id END"
 	if level == "account" {
 		q += " LEFT JOIN people pp ON pp.person_id = " + resolvedPerson
 	}

@@ -23,6 +23,18 @@ import (
 // campaign). Go numbers the units, groups the touches by unit (counting
 // sort), orders each unit's touches by time and cuts them into paths.
 
+// phaseTimer, when set (by benchmarks), is told how long each phase of
+// path building took.
+var phaseTimer func(phase string, d time.Duration)
+
+func phase(name string, start time.Time) time.Time {
+	now := time.Now()
+	if phaseTimer != nil {
+		phaseTimer(name, now.Sub(start))
+	}
+	return now
+}
+
 // builtPaths is the outcome of path building.
 type builtPaths struct {
 	paths []model.Path
@@ -93,11 +105,16 @@ func buildPaths(ctx context.Context, db *sql.DB, d query.Dialect, biz *bowtie.Bu
 		"SELECT c.unit, c.conv_ts, c.win_ts, CAST(round(" + conv + " * 10000) AS BIGINT) AS v, c.opp_ts, " +
 		"CAST(c.amount IS NOT NULL AND " + conv + " IS NULL AS BIGINT) AS missing\n" +
 		"FROM src c " + d.FXJoin("c.currency", "CAST(c.conv_ts AS DATE)") + "\nWHERE c.conv_ts < " + pEnd
+	t0 := time.Now()
 	units := newDict()
 	var convs []convRow
 	var missing int64
 	startS := s.start.Unix()
-	err = rawscan.Scan(ctx, db, qc, ps.args, func(c *rawscan.Chunk) error {
+	err = rawscan.ScanParallel(ctx, db, qc, ps.args, 1, func(slots int) error {
+		convs = make([]convRow, 0, slots)
+		units.ids = make(map[string]int32, slots)
+		return nil
+	}, func(_ int, c *rawscan.Chunk, _ int) error {
 		u, err := c.Strings(0)
 		if err != nil {
 			return err
@@ -158,15 +175,20 @@ func buildPaths(ctx context.Context, db *sql.DB, d query.Dialect, biz *bowtie.Bu
 	}
 	lo -= s.lookback
 
+	t0 = phase("conversions", t0)
 	lead, opp, err := milestones(ctx, db, biz, s, units)
 	if err != nil {
 		return nil, err
 	}
+	t0 = phase("milestones", t0)
 	touches, chans, camps, whos, err := readTouches(ctx, db, s, units, time.Unix(lo, 0).UTC())
 	if err != nil {
 		return nil, err
 	}
-	return assemble(s, units, convs, touches, chans, camps, whos, lead, opp), nil
+	t0 = phase("touches", t0)
+	bp := assemble(s, units, convs, touches, chans, camps, whos, lead, opp)
+	phase("assemble", t0)
+	return bp, nil
 }
 
 // milestones reads each unit's first lead-stage entry and first
@@ -243,7 +265,17 @@ func readTouches(ctx context.Context, db *sql.DB, s *settings, units *dict, lo t
 	chans, camps, whos := newDict(), newDict(), newDict()
 	camps.id(nil) // campaign 0 is none
 	var out []touchRow
-	err := rawscan.Scan(ctx, db, q, ps.args, func(c *rawscan.Chunk) error {
+	err := rawscan.ScanParallel(ctx, db, q, ps.args, 1, func(slots int) error {
+		out = make([]touchRow, 0, slots)
+		if len(units.ids) < slots {
+			grown := make(map[string]int32, slots)
+			for k, v := range units.ids {
+				grown[k] = v
+			}
+			units.ids = grown
+		}
+		return nil
+	}, func(_ int, c *rawscan.Chunk, _ int) error {
 		u, err := c.Strings(0)
 		if err != nil {
 			return err
@@ -356,7 +388,7 @@ func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, cha
 		}
 		return cmp64(a.opp, b.opp)
 	})
-	out := &builtPaths{}
+	out := &builtPaths{paths: make([]model.Path, 0, len(convs)+n)}
 	lookback := s.lookback
 	startS, endS := s.start.Unix(), s.end.Unix()
 	names := pathNames{chans: chans.names, camps: camps.names, whos: whos.names}
