@@ -199,7 +199,7 @@ function renderFlow(container, table, res) {
   }, true);
 }
 
-function renderBuckets(container, table, list, scope, title, unit, currency) {
+function renderBuckets(container, table, list, scope, title, unit, currency, none) {
   const rows = list || [];
   fillTable(table, [unit, 'Conversions', 'Revenue'], rows.map((b) => [b.label, [
     cell(scope, 'conversions', b.conversions, 'number', currency, { 'data-bucket': b.label }),
@@ -219,7 +219,7 @@ function renderBuckets(container, table, list, scope, title, unit, currency) {
     },
     xAxis: axisX(rows.map((b) => b.label)),
     yAxis: axisY((v) => format('number', v)),
-    graphic: rows.some((b) => b.conversions) ? [] : emptyText('No conversion in this period'),
+    graphic: rows.some((b) => b.conversions) ? [] : emptyText(none || 'No conversion in this period'),
     series: [{ name: 'Conversions', type: 'bar', barMaxWidth: 28, itemStyle: { color: '#635bff', borderRadius: [3, 3, 0, 0] }, data: rows.map((b) => b.conversions) }],
   }, true);
 }
@@ -291,7 +291,9 @@ export async function loadAttribution(params, opts, current) {
   const notes = res.notes || [];
   $('attr-notes').replaceChildren(...notes.map((n) => el('li', {}, n)));
   $('attr-notes').hidden = notes.length === 0;
-  const what = `${res.conversion} at ${res.level} level · touches in the ${format('number', res.lookback_days)} days before`;
+  const what = res.dataset ? `imported dataset ${res.dataset}` : `${res.conversion} at ${res.level} level · touches in the ${format('number', res.lookback_days)} days before`;
+  // An imported dataset has its own paths: no conversion, level or lookback to choose.
+  for (const id of ['attr-conversion', 'attr-level', 'attr-lookback']) $(id).disabled = !!res.dataset;
   $('attr-credit-sub').textContent = `Credited conversions per ${res.by === 'campaign' ? 'channel and campaign' : 'channel'} by every model · ${what}` +
     ` · cost, revenue, cost per conversion and ROAS by ${modelName(opts.model)} (${modelHint(opts.model)}) · ${res.currency}`;
   renderCredits($('attr-chart'), $('attr-table'), res, opts.model);
@@ -301,7 +303,8 @@ export async function loadAttribution(params, opts, current) {
     `paths longer than ${MAX_STEPS} touches show their first ${MAX_STEPS - 1} and their last; width = number of paths`;
   renderFlow($('attr-flow'), $('attr-flow-data'), res);
   renderBuckets($('attr-lengths'), $('attr-lengths-data'), res.path_lengths, 'length', 'Touches', 'Touches', res.currency);
-  renderBuckets($('attr-ttc'), $('attr-ttc-data'), res.time_to_convert, 'ttc', 'Days', 'Days', res.currency);
+  renderBuckets($('attr-ttc'), $('attr-ttc-data'), res.time_to_convert, 'ttc', 'Days', 'Days', res.currency,
+    res.dataset ? 'Imported paths carry no times' : undefined);
   renderDataDriven($('attr-dd'), res);
   renderLeadQuality($('attr-lead-card'), $('attr-lead'), res);
   $('attr-csv').href = url('api/v1/attribution', { ...q, format: 'csv' }).href;
