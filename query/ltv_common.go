@@ -102,18 +102,35 @@ func ltvGroupExpr(by, c string) string {
 // checkRevenueFX returns the missing-rate error when rev holds money that
 // cannot be converted.
 func checkRevenueFX(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, asOf time.Time) error {
-	span := [2]time.Time{asOf, asOf.Add(time.Second)} // the local month is not read
-	var ps params
-	ctes := ltvBaseCTEs(d, biz, &ps, asOf, span)
-	q := "-- query.checkRevenueFX\nWITH " + strings.Join(ctes, ",\n") + "\nSELECT count(*) FROM rev WHERE amount IS NULL OR gp IS NULL"
-	var n int64
-	if err := db.QueryRowContext(ctx, q, ps.args...).Scan(&n); err != nil {
-		return fmt.Errorf("query: ltv: %w", err)
+	n, err := unconvertibleRevenue(ctx, db, d, biz, asOf)
+	if err != nil {
+		return err
 	}
 	if n > 0 {
 		return missingFX(ctx, db, biz, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), asOf)
 	}
 	return nil
+}
+
+// unconvertibleRevenue counts the revenue facts of rev whose amount or
+// gross profit is NULL. By rev's definition that is the facts with no
+// amount, or in a currency other than the reporting one with no rate on
+// or before their date, so only those facts are joined with the rates
+// (in the reporting currency, the usual case, the engine drops them at
+// the scan instead of joining every fact).
+func unconvertibleRevenue(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, asOf time.Time) (int64, error) {
+	span := [2]time.Time{asOf, asOf.Add(time.Second)} // the local month is not read
+	var ps params
+	ctes := ltvBaseCTEs(d, biz, &ps, asOf, span)
+	rep := ps.p("currency", biz.Currency)
+	q := "-- query.checkRevenueFX\nWITH " + strings.Join(ctes, ",\n") +
+		"\nSELECT count(*) FROM (SELECT * FROM rev_raw WHERE amount IS NULL OR currency IS DISTINCT FROM " + rep + ") r " +
+		d.FXJoin("r.currency", "CAST(r.ts AS DATE)") + " WHERE r.amount IS NULL OR fx.rate IS NULL"
+	var n int64
+	if err := db.QueryRowContext(ctx, q, ps.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("query: ltv: %w", err)
+	}
+	return n, nil
 }
 
 // dataSpan returns the range of instants the LTV queries convert to local
