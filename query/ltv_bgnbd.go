@@ -131,13 +131,28 @@ func tracking(p bgnbd.Params, s *RFMSummary, unit float64, hEnd time.Time) []Tra
 }
 
 // toCustomers converts grouped summary rows (days) into the model's
-// customers in unit days.
+// customers in unit days, rows with the same (x, tx, T) (differing in the
+// hold-out) merged as bgnbd.Collapse does: rows sorted by (X, TX, T)
+// (RFMSummary.sort) have them next to each other, so one pass merges
+// them, in the same order and with the same sums as Collapse's map.
 func toCustomers(rows []RFMRow, unit float64) []bgnbd.Customer {
+	sorted := true
+	for i := 1; i < len(rows) && sorted; i++ {
+		a, b := rows[i-1], rows[i]
+		sorted = a.X < b.X || a.X == b.X && (a.TX < b.TX || a.TX == b.TX && a.T <= b.T)
+	}
 	out := make([]bgnbd.Customer, 0, len(rows))
-	for _, r := range rows {
+	for i, r := range rows {
+		if sorted && i > 0 && r.X == rows[i-1].X && r.TX == rows[i-1].TX && r.T == rows[i-1].T {
+			out[len(out)-1].Count += float64(r.Count)
+			continue
+		}
 		out = append(out, bgnbd.Customer{X: float64(r.X), TX: float64(r.TX) / unit, T: float64(r.T) / unit, Count: float64(r.Count)})
 	}
-	return bgnbd.Collapse(out)
+	if !sorted {
+		return bgnbd.Collapse(out)
+	}
+	return out
 }
 
 // condExpected evaluates E[Y(t) | x, tx, T] for many (x, tx, T) with one

@@ -110,7 +110,18 @@ func prepare(cs []Customer) (*data, error) {
 	d := &data{}
 	idx := map[float64]int32{}
 	type key struct{ x, tx, T float64 }
-	rowOf := make(map[key]int, min(len(cs), 1<<16))
+	// Rows already in strictly increasing (X, TX, T) order (a store's
+	// grouped summary, sorted) have no duplicates to merge: the map is
+	// then not needed.
+	sorted := true
+	for i := 1; i < len(cs) && sorted; i++ {
+		a, b := cs[i-1], cs[i]
+		sorted = a.X < b.X || a.X == b.X && (a.TX < b.TX || a.TX == b.TX && a.T < b.T)
+	}
+	var rowOf map[key]int
+	if !sorted {
+		rowOf = make(map[key]int, min(len(cs), 1<<16))
+	}
 	anyRepeat := false
 	for i, c := range cs {
 		w := c.Count
@@ -144,12 +155,14 @@ func prepare(cs []Customer) (*data, error) {
 		// Identical summaries are merged into one row: customers without
 		// repeat purchases share few ages, and times in whole days or
 		// weeks repeat.
-		kk := key{c.X, c.TX, c.T}
-		if j, ok := rowOf[kk]; ok {
-			d.c[j] += w
-			continue
+		if !sorted {
+			kk := key{c.X, c.TX, c.T}
+			if j, ok := rowOf[kk]; ok {
+				d.c[j] += w
+				continue
+			}
+			rowOf[kk] = len(d.x)
 		}
-		rowOf[kk] = len(d.x)
 		d.xi = append(d.xi, k)
 		d.x = append(d.x, c.X)
 		d.tx = append(d.tx, c.TX)

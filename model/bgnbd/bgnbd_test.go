@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 
@@ -459,5 +460,53 @@ func TestBoundaryNote(t *testing.T) {
 		if n := boundaryNote(c.p); c.want == "" && n != "" || !strings.Contains(n, c.want) {
 			t.Errorf("%+v: note %q, want %q", c.p, n, c.want)
 		}
+	}
+}
+
+// prepare skips its merge map when the rows are strictly increasing in
+// (X, TX, T); the data it builds must be the same as with the map (rows in
+// reverse order), up to the order of the rows.
+func TestPrepare_SortedInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	seen := map[[3]float64]bool{}
+	var cs []Customer
+	for len(cs) < 3000 {
+		x := float64(rng.IntN(6))
+		tx := 0.0
+		if x > 0 {
+			tx = float64(1 + rng.IntN(40))
+		}
+		c := Customer{X: x, TX: tx, T: tx + float64(rng.IntN(20)), Count: float64(1 + rng.IntN(3))}
+		if k := [3]float64{c.X, c.TX, c.T}; !seen[k] {
+			seen[k] = true
+			cs = append(cs, c)
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		return a.X < b.X || a.X == b.X && (a.TX < b.TX || a.TX == b.TX && a.T < b.T)
+	})
+	rev := make([]Customer, len(cs))
+	for i, c := range cs {
+		rev[len(cs)-1-i] = c
+	}
+	d1, err1 := prepare(cs)
+	d2, err2 := prepare(rev)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if len(d1.x) != len(cs) || len(d2.x) != len(cs) || d1.n != d2.n {
+		t.Fatalf("rows %d and %d, n %v and %v, want %d rows", len(d1.x), len(d2.x), d1.n, d2.n, len(cs))
+	}
+	for i := range d1.x {
+		j := len(cs) - 1 - i
+		if d1.x[i] != d2.x[j] || d1.tx[i] != d2.tx[j] || d1.T[i] != d2.T[j] || d1.c[i] != d2.c[j] || d1.xs[d1.xi[i]] != d2.xs[d2.xi[j]] {
+			t.Fatalf("row %d differs", i)
+		}
+	}
+	// A duplicate breaks the order: it must still be merged.
+	d3, err := prepare(append(cs[:len(cs):len(cs)], cs[0]))
+	if err != nil || len(d3.x) != len(cs) || d3.n != d1.n+cs[0].Count {
+		t.Fatalf("duplicate not merged: %d rows, n %v", len(d3.x), d3.n)
 	}
 }
