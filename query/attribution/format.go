@@ -90,7 +90,9 @@ func (res *Result) WriteTable(w io.Writer) error {
 	}
 	if err := matrix("Credited conversions", []string{"Cost", "Platform conv."},
 		func(_ *Row, c *Credit) string { return num(c.Conversions, 2) },
-		func(r *Row) []string { return []string{opt(r.OverClaim, 2), opt(r.Spread, 2), r.MaxModel + "/" + r.MinModel} },
+		func(r *Row) []string {
+			return []string{opt(r.OverClaim, 2), opt(r.Spread, 2), r.MaxModel + "/" + r.MinModel}
+		},
 		[]string{"Over-claim", "Max/min", "Models"}); err != nil {
 		return err
 	}

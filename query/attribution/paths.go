@@ -1,9 +1,11 @@
 package attribution
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -20,8 +22,14 @@ import (
 // per-value conversion: the conversions (unit, conversion time, window
 // end, value, opportunity time), the milestones of each unit (first lead
 // and opportunity), and the touches (unit, who, time, channel,
-// campaign). Go numbers the units, groups the touches by unit (counting
-// sort), orders each unit's touches by time and cuts them into paths.
+// campaign). Every row carries DuckDB's 64-bit hash of its unit key and
+// the key itself (kept in an arena). Go groups the touches by hash
+// (counting sort on the hash's top bits, then a sort of each small
+// bucket), tells apart the rare different keys of one hash by comparing
+// the keys, merges the conversions and milestones sorted the same way,
+// and cuts each unit's touches into paths. No map is probed per touch,
+// and units come out in (hash, key) order: the same paths in the same
+// order on every run.
 
 // phaseTimer, when set (by benchmarks), is told how long each phase of
 // path building took.
@@ -48,16 +56,64 @@ type builtPaths struct {
 	droppedDirect int
 }
 
+// keyArena holds unit keys back to back.
+type keyArena struct{ b []byte }
+
+// add stores k and returns its key (with hash h).
+func (a *keyArena) add(h uint64, k []byte) (unitKey, error) {
+	off := len(a.b)
+	if off+len(k) >= math.MaxUint32 {
+		return unitKey{}, fmt.Errorf("attribution: unit keys exceed 4 GiB")
+	}
+	a.b = append(a.b, k...)
+	return unitKey{h: h, off: uint32(off), n: uint32(len(k))}, nil
+}
+
+// get returns the bytes of k.
+func (a *keyArena) get(k unitKey) []byte { return a.b[k.off : k.off+k.n] }
+
+// unitKey identifies a unit: DuckDB's hash of its key, and where the key
+// is in the arena.
+type unitKey struct {
+	h      uint64
+	off, n uint32
+}
+
+// same reports whether x and y are the same unit.
+func (a *keyArena) same(x, y unitKey) bool {
+	return x.h == y.h && x.n == y.n && (x.off == y.off || bytes.Equal(a.get(x), a.get(y)))
+}
+
+// cmpKey orders units by hash, then key.
+func (a *keyArena) cmpKey(x, y unitKey) int {
+	if x.h != y.h {
+		if x.h < y.h {
+			return -1
+		}
+		return 1
+	}
+	if x.off == y.off {
+		return 0
+	}
+	return bytes.Compare(a.get(x), a.get(y))
+}
+
 type convRow struct {
-	unit      int32 // -1: no unit
+	unitKey
+	known     bool  // false: no unit (direct)
 	conv, win int64 // Unix seconds
 	valueE4   int64
 	opp       int64 // 0: none known for the conversion
 	inPeriod  bool
 }
 
+type msRow struct {
+	unitKey
+	lead, opp int64
+}
+
 type touchRow struct {
-	unit          int32
+	unitKey
 	ts            int64
 	ch, camp, who int32
 }
@@ -102,51 +158,57 @@ func buildPaths(ctx context.Context, db *sql.DB, d query.Dialect, biz *bowtie.Bu
 	conv := query.ConvertSQL("c.amount", "c.currency", rep)
 	qc := "-- attribution.buildPaths (conversions)\nWITH " + query.FXCTE(rep) +
 		",\nsrc (unit, conv_ts, win_ts, amount, currency, opp_ts) AS (" + src + ")\n" +
-		"SELECT c.unit, c.conv_ts, c.win_ts, CAST(round(" + conv + " * 10000) AS BIGINT) AS v, c.opp_ts, " +
+		"SELECT hash(c.unit), c.unit, c.conv_ts, c.win_ts, CAST(round(" + conv + " * 10000) AS BIGINT) AS v, c.opp_ts, " +
 		"CAST(c.amount IS NOT NULL AND " + conv + " IS NULL AS BIGINT) AS missing\n" +
 		"FROM src c " + d.FXJoin("c.currency", "CAST(c.conv_ts AS DATE)") + "\nWHERE c.conv_ts < " + pEnd
 	t0 := time.Now()
-	units := newDict()
+	keys := &keyArena{}
 	var convs []convRow
 	var missing int64
 	startS := s.start.Unix()
 	err = rawscan.ScanParallel(ctx, db, qc, ps.args, 1, func(slots int) error {
 		convs = make([]convRow, 0, slots)
-		units.ids = make(map[string]int32, slots)
 		return nil
 	}, func(_ int, c *rawscan.Chunk, _ int) error {
-		u, err := c.Strings(0)
+		h, _, err := c.Int64(0)
 		if err != nil {
 			return err
 		}
-		ct, _, err := c.Int64(1)
+		u, err := c.Strings(1)
 		if err != nil {
 			return err
 		}
-		wt, wv, err := c.Int64(2)
+		ct, _, err := c.Int64(2)
 		if err != nil {
 			return err
 		}
-		val, vv, err := c.Int64(3)
+		wt, wv, err := c.Int64(3)
 		if err != nil {
 			return err
 		}
-		ot, ov, err := c.Int64(4)
+		val, vv, err := c.Int64(4)
 		if err != nil {
 			return err
 		}
-		miss, _, err := c.Int64(5)
+		ot, ov, err := c.Int64(5)
+		if err != nil {
+			return err
+		}
+		miss, _, err := c.Int64(6)
 		if err != nil {
 			return err
 		}
 		for r := 0; r < c.Len(); r++ {
-			row := convRow{unit: -1, conv: micros(ct[r])}
+			row := convRow{conv: micros(ct[r])}
 			row.win = row.conv
 			if wv.Valid(r) {
 				row.win = micros(wt[r])
 			}
 			if u.Valid(r) {
-				row.unit = units.id(u.Bytes(r))
+				row.known = true
+				if row.unitKey, err = keys.add(uint64(h[r]), u.Bytes(r)); err != nil {
+					return err
+				}
 			}
 			if vv.Valid(r) {
 				row.valueE4 = val[r]
@@ -176,25 +238,24 @@ func buildPaths(ctx context.Context, db *sql.DB, d query.Dialect, biz *bowtie.Bu
 	lo -= s.lookback
 
 	t0 = phase("conversions", t0)
-	lead, opp, err := milestones(ctx, db, biz, s, units)
+	ms, err := milestones(ctx, db, biz, s, keys)
 	if err != nil {
 		return nil, err
 	}
 	t0 = phase("milestones", t0)
-	touches, chans, camps, whos, err := readTouches(ctx, db, s, units, time.Unix(lo, 0).UTC())
+	touches, chans, camps, whos, err := readTouches(ctx, db, s, keys, time.Unix(lo, 0).UTC())
 	if err != nil {
 		return nil, err
 	}
 	t0 = phase("touches", t0)
-	bp := assemble(s, units, convs, touches, chans, camps, whos, lead, opp)
+	bp := assemble(s, keys, convs, ms, touches, chans, camps, whos)
 	phase("assemble", t0)
 	return bp, nil
 }
 
 // milestones reads each unit's first lead-stage entry and first
 // opportunity (stage entry or deal creation), Unix seconds, 0 for none.
-func milestones(ctx context.Context, db *sql.DB, biz *bowtie.Business, s *settings, units *dict) (lead, opp map[int32]int64, err error) {
-	lead, opp = map[int32]int64{}, map[int32]int64{}
+func milestones(ctx context.Context, db *sql.DB, biz *bowtie.Business, s *settings, keys *keyArena) ([]msRow, error) {
 	var leadSet, oppSet []string
 	if biz.ReportStages.Lead != "" {
 		leadSet = query.StagesFrom(biz.Stages, biz.ReportStages.Lead)
@@ -214,90 +275,100 @@ func milestones(ctx context.Context, db *sql.DB, biz *bowtie.Business, s *settin
 			"SELECT 'c' || dl.account_id, NULL, CASE WHEN sc.stage IN "+po+" THEN sc.ts END FROM stage_changes sc JOIN deals dl ON dl.deal_id = sc.entity_id WHERE sc.entity_type = 'deal'",
 			"SELECT 'c' || account_id, NULL, created_at FROM deals")
 	}
-	q := "-- attribution.milestones\nSELECT unit, min(l), min(o) FROM (" + strings.Join(parts, " UNION ALL ") +
+	q := "-- attribution.milestones\nSELECT hash(unit), unit, min(l), min(o) FROM (" + strings.Join(parts, " UNION ALL ") +
 		") WHERE unit IS NOT NULL GROUP BY unit HAVING min(l) IS NOT NULL OR min(o) IS NOT NULL"
-	err = rawscan.Scan(ctx, db, q, ps.args, func(c *rawscan.Chunk) error {
-		u, err := c.Strings(0)
+	var out []msRow
+	err := rawscan.ScanParallel(ctx, db, q, ps.args, 1, func(slots int) error {
+		out = make([]msRow, 0, slots)
+		return nil
+	}, func(_ int, c *rawscan.Chunk, _ int) error {
+		h, _, err := c.Int64(0)
 		if err != nil {
 			return err
 		}
-		l, lv, err := c.Int64(1)
+		u, err := c.Strings(1)
 		if err != nil {
 			return err
 		}
-		o, ov, err := c.Int64(2)
+		l, lv, err := c.Int64(2)
+		if err != nil {
+			return err
+		}
+		o, ov, err := c.Int64(3)
 		if err != nil {
 			return err
 		}
 		for r := 0; r < c.Len(); r++ {
-			i, ok := units.ids[string(u.Bytes(r))]
-			if !ok { // a unit with no conversion: its null path has no milestone use
-				continue
+			var m msRow
+			if m.unitKey, err = keys.add(uint64(h[r]), u.Bytes(r)); err != nil {
+				return err
 			}
 			if lv.Valid(r) {
-				lead[i] = micros(l[r])
+				m.lead = micros(l[r])
 			}
 			if ov.Valid(r) {
-				opp[i] = micros(o[r])
+				m.opp = micros(o[r])
 			}
+			out = append(out, m)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("attribution: milestones: %w", err)
+		return nil, fmt.Errorf("attribution: milestones: %w", err)
 	}
-	return lead, opp, nil
+	return out, nil
 }
 
 // readTouches reads the touches in [lo, end).
-func readTouches(ctx context.Context, db *sql.DB, s *settings, units *dict, lo time.Time) ([]touchRow, *dict, *dict, *dict, error) {
+func readTouches(ctx context.Context, db *sql.DB, s *settings, keys *keyArena, lo time.Time) ([]touchRow, *dict, *dict, *dict, error) {
 	var ps params
 	who := "NULL::VARCHAR"
 	if s.level == "account" {
 		who = "coalesce(" + resolvedPerson + ", e.anonymous_id)"
 	}
-	q := "-- attribution.readTouches\nSELECT " + eventUnit(s.level) + " AS unit, " + who + " AS who, e.ts, e.channel, e.utm_campaign FROM " +
+	q := "SELECT " + eventUnit(s.level) + " AS unit, " + who + " AS who, e.ts, e.channel, e.utm_campaign FROM " +
 		eventFrom(s.level) + " WHERE e.channel IS NOT NULL AND e.ts >= " + ps.p(lo) + " AND e.ts < " + ps.p(s.end)
 	if len(s.req.TouchEvents) > 0 {
 		q += " AND e.name IN " + ps.list(s.req.TouchEvents)
 	}
-	q += " AND " + eventUnit(s.level) + " IS NOT NULL"
+	q = "-- attribution.readTouches\nSELECT hash(unit), unit, who, ts, channel, utm_campaign FROM (" + q + ") WHERE unit IS NOT NULL"
 	chans, camps, whos := newDict(), newDict(), newDict()
 	camps.id(nil) // campaign 0 is none
 	var out []touchRow
 	err := rawscan.ScanParallel(ctx, db, q, ps.args, 1, func(slots int) error {
 		out = make([]touchRow, 0, slots)
-		if len(units.ids) < slots {
-			grown := make(map[string]int32, slots)
-			for k, v := range units.ids {
-				grown[k] = v
-			}
-			units.ids = grown
-		}
+		keys.b = slices.Grow(keys.b, slots*12)
 		return nil
 	}, func(_ int, c *rawscan.Chunk, _ int) error {
-		u, err := c.Strings(0)
+		h, _, err := c.Int64(0)
 		if err != nil {
 			return err
 		}
-		w, err := c.Strings(1)
+		u, err := c.Strings(1)
 		if err != nil {
 			return err
 		}
-		ts, _, err := c.Int64(2)
+		w, err := c.Strings(2)
 		if err != nil {
 			return err
 		}
-		ch, err := c.Strings(3)
+		ts, _, err := c.Int64(3)
 		if err != nil {
 			return err
 		}
-		cp, err := c.Strings(4)
+		ch, err := c.Strings(4)
+		if err != nil {
+			return err
+		}
+		cp, err := c.Strings(5)
 		if err != nil {
 			return err
 		}
 		for r := 0; r < c.Len(); r++ {
-			t := touchRow{unit: units.id(u.Bytes(r)), ts: micros(ts[r]), ch: chans.id(ch.Bytes(r)), who: -1}
+			t := touchRow{ts: micros(ts[r]), ch: chans.id(ch.Bytes(r)), who: -1}
+			if t.unitKey, err = keys.add(uint64(h[r]), u.Bytes(r)); err != nil {
+				return err
+			}
 			if cp.Valid(r) {
 				t.camp = camps.id(cp.Bytes(r))
 			}
@@ -343,39 +414,109 @@ func (d *dict) sortNames() []int32 {
 	return remap
 }
 
-// assemble cuts each unit's touches into paths.
-func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, chans, camps, whos *dict, lead, opp map[int32]int64) *builtPaths {
-	n := len(units.names)
-	// Units in name order: the paths come out in the same order on every
-	// run, so the models' floating-point sums do too.
-	ru := units.sortNames()
-	for i := range convs {
-		if convs[i].unit >= 0 {
-			convs[i].unit = ru[convs[i].unit]
+// cmpTouch orders a unit's touches by time, then channel, campaign and
+// person (numbered in name order).
+func cmpTouch(a, b touchRow) int {
+	if a.ts != b.ts {
+		return cmp64(a.ts, b.ts)
+	}
+	if a.ch != b.ch {
+		return int(a.ch - b.ch)
+	}
+	if a.camp != b.camp {
+		return int(a.camp - b.camp)
+	}
+	return int(a.who - b.who)
+}
+
+// groupTouches orders the touches by unit (hash, then key) and, within a
+// unit, by cmpTouch: a counting sort on the hash's top bits, then a sort
+// of each bucket (a few rows) by hash and touch order; the rare buckets
+// where two keys share a hash are sorted again by key.
+func groupTouches(keys *keyArena, touches []touchRow) []touchRow {
+	if len(touches) == 0 {
+		return touches
+	}
+	bits := 1
+	for 1<<bits < len(touches) && bits < 24 {
+		bits++
+	}
+	shift := 64 - bits
+	start := make([]int32, 1<<bits+1)
+	for _, t := range touches {
+		start[t.h>>shift+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]touchRow, len(touches))
+	fill := slices.Clone(start[:1<<bits])
+	for _, t := range touches {
+		b := t.h >> shift
+		out[fill[b]] = t
+		fill[b]++
+	}
+	byHash := func(a, b touchRow) int {
+		if a.h != b.h {
+			if a.h < b.h {
+				return -1
+			}
+			return 1
+		}
+		return cmpTouch(a, b)
+	}
+	for b := 0; b < 1<<bits; b++ {
+		bucket := out[start[b]:start[b+1]]
+		if len(bucket) < 2 {
+			continue
+		}
+		if len(bucket) <= 12 {
+			for i := 1; i < len(bucket); i++ {
+				for j := i; j > 0 && byHash(bucket[j-1], bucket[j]) > 0; j-- {
+					bucket[j-1], bucket[j] = bucket[j], bucket[j-1]
+				}
+			}
+		} else {
+			slices.SortFunc(bucket, byHash)
+		}
+		// Two keys with one hash: order by key, then touch.
+		for i := 0; i < len(bucket); {
+			j := i + 1
+			mixed := false
+			for j < len(bucket) && bucket[j].h == bucket[i].h {
+				if !mixed && !keys.same(bucket[j].unitKey, bucket[i].unitKey) {
+					mixed = true
+				}
+				j++
+			}
+			if mixed {
+				slices.SortFunc(bucket[i:j], func(a, b touchRow) int {
+					if c := bytes.Compare(keys.get(a.unitKey), keys.get(b.unitKey)); c != 0 {
+						return c
+					}
+					return cmpTouch(a, b)
+				})
+			}
+			i = j
 		}
 	}
-	for i := range touches {
-		touches[i].unit = ru[touches[i].unit]
-	}
-	lead, opp = remapKeys(lead, ru), remapKeys(opp, ru)
-	// Counting sort of the touches and the conversions by unit.
-	tStart := make([]int32, n+1)
-	for _, t := range touches {
-		tStart[t.unit+1]++
-	}
-	for i := 1; i <= n; i++ {
-		tStart[i] += tStart[i-1]
-	}
-	byUnit := make([]touchRow, len(touches))
-	fill := slices.Clone(tStart[:n])
-	for _, t := range touches {
-		byUnit[fill[t.unit]] = t
-		fill[t.unit]++
-	}
-	touches = nil
+	return out
+}
+
+// assemble cuts each unit's touches into paths.
+func assemble(s *settings, keys *keyArena, convs []convRow, ms []msRow, touches []touchRow, chans, camps, whos *dict) *builtPaths {
+	touches = groupTouches(keys, touches)
 	slices.SortFunc(convs, func(a, b convRow) int {
-		if a.unit != b.unit {
-			return int(a.unit - b.unit)
+		if a.known != b.known {
+			if !a.known {
+				return -1
+			}
+			return 1
+		}
+		if a.known {
+			if c := keys.cmpKey(a.unitKey, b.unitKey); c != 0 {
+				return c
+			}
 		}
 		if a.win != b.win {
 			return cmp64(a.win, b.win)
@@ -388,13 +529,16 @@ func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, cha
 		}
 		return cmp64(a.opp, b.opp)
 	})
-	out := &builtPaths{paths: make([]model.Path, 0, len(convs)+n)}
+	slices.SortFunc(ms, func(a, b msRow) int { return keys.cmpKey(a.unitKey, b.unitKey) })
+
+	out := &builtPaths{paths: make([]model.Path, 0, len(convs)+len(touches)/2)}
 	lookback := s.lookback
 	startS, endS := s.start.Unix(), s.end.Unix()
 	names := pathNames{chans: chans.names, camps: camps.names, whos: whos.names}
-	ci := 0
-	// Conversions nobody could be found for come first (unit -1).
-	for ci < len(convs) && convs[ci].unit < 0 {
+	ci, mi := 0, 0
+	var alloc touchAlloc
+	// Conversions nobody could be found for come first.
+	for ci < len(convs) && !convs[ci].known {
 		c := convs[ci]
 		ci++
 		if c.inPeriod {
@@ -404,25 +548,16 @@ func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, cha
 			out.unknownUnit++
 		}
 	}
-	for u := int32(0); u < int32(n); u++ {
-		ts := byUnit[tStart[u]:tStart[u+1]]
-		slices.SortFunc(ts, func(a, b touchRow) int {
-			if a.ts != b.ts {
-				return cmp64(a.ts, b.ts)
-			}
-			if a.ch != b.ch {
-				return int(a.ch - b.ch)
-			}
-			if a.camp != b.camp {
-				return int(a.camp - b.camp)
-			}
-			return int(a.who - b.who)
-		})
-		c0 := ci
-		for ci < len(convs) && convs[ci].unit == u {
-			ci++
+	// unit cuts the paths of one unit: its touches (ordered) and its
+	// conversions (ordered by window end).
+	unit := func(k unitKey, ts []touchRow, cs []convRow) {
+		var lead, opp int64
+		for mi < len(ms) && keys.cmpKey(ms[mi].unitKey, k) < 0 {
+			mi++
 		}
-		cs := convs[c0:ci]
+		if mi < len(ms) && keys.cmpKey(ms[mi].unitKey, k) == 0 {
+			lead, opp = ms[mi].lead, ms[mi].opp
+		}
 		prev := int64(-1 << 62)
 		converted := false
 		for _, c := range cs {
@@ -436,35 +571,56 @@ func assemble(s *settings, units *dict, convs []convRow, touches []touchRow, cha
 			out.valueE4 += c.valueE4
 			om := c.opp
 			if om == 0 {
-				om = opp[u]
+				om = opp
 			}
-			p.Touches = s.makeTouches(window(ts, lo, c.win), names, lead[u], om, c.win, &out.droppedDirect)
+			p.Touches = s.makeTouches(window(ts, lo, c.win), names, lead, om, c.win, &out.droppedDirect, &alloc)
 			if len(p.Touches) == 0 {
 				out.direct++
 			}
 			out.paths = append(out.paths, p)
 		}
 		if converted || len(ts) == 0 {
-			continue
+			return
 		}
 		// A unit that did not convert in the period: its touches after its
 		// last conversion, within the lookback before the period's end,
 		// form a null path when the last of them is in the period.
 		w := window(ts, max(endS-lookback, prev), endS)
 		if len(w) == 0 || w[len(w)-1].ts < startS {
-			continue
+			return
 		}
 		p := model.Path{Nulls: 1}
-		p.Touches = s.makeTouches(w, names, 0, 0, endS, &out.droppedDirect)
+		p.Touches = s.makeTouches(w, names, 0, 0, endS, &out.droppedDirect, &alloc)
 		out.paths = append(out.paths, p)
 	}
-	return out
-}
-
-func remapKeys(m map[int32]int64, remap []int32) map[int32]int64 {
-	out := make(map[int32]int64, len(m))
-	for k, v := range m {
-		out[remap[k]] = v
+	// convsOf returns the conversions of the unit at ci and advances ci.
+	convsOf := func() []convRow {
+		c0 := ci
+		for ci++; ci < len(convs) && keys.cmpKey(convs[ci].unitKey, convs[c0].unitKey) == 0; ci++ {
+		}
+		return convs[c0:ci]
+	}
+	for i := 0; i < len(touches); {
+		k := touches[i].unitKey
+		j := i + 1
+		for j < len(touches) && keys.same(touches[j].unitKey, k) {
+			j++
+		}
+		// Units with conversions and no touch that come first.
+		for ci < len(convs) && keys.cmpKey(convs[ci].unitKey, k) < 0 {
+			c := convs[ci].unitKey
+			unit(c, nil, convsOf())
+		}
+		var cs []convRow
+		if ci < len(convs) && keys.cmpKey(convs[ci].unitKey, k) == 0 {
+			cs = convsOf()
+		}
+		unit(k, touches[i:j], cs)
+		i = j
+	}
+	for ci < len(convs) {
+		c := convs[ci].unitKey
+		unit(c, nil, convsOf())
 	}
 	return out
 }
@@ -488,6 +644,19 @@ func window(ts []touchRow, lo, hi int64) []touchRow {
 
 type pathNames struct{ chans, camps, whos []string }
 
+// touchAlloc hands out the paths' touch slices from large blocks, so that
+// a million paths do not make a million allocations.
+type touchAlloc struct{ block []model.Touch }
+
+func (a *touchAlloc) get(n int) []model.Touch {
+	if n > len(a.block) {
+		a.block = make([]model.Touch, max(n, 1<<16))
+	}
+	out := a.block[:0:n]
+	a.block = a.block[n:]
+	return out
+}
+
 // makeTouches turns a window of touch rows into a path's touches:
 // Direct touches dropped when ExcludeDirect and another touch exists,
 // runs of the same channel (and campaign with By campaign, and person at
@@ -495,7 +664,7 @@ type pathNames struct{ chans, camps, whos []string }
 // then the milestones flagged: LeadCreation on the last touch at or
 // before the lead time, OpportunityCreation on the last at or before the
 // opportunity time, when that time falls within [first touch, end].
-func (s *settings) makeTouches(w []touchRow, nm pathNames, leadAt, oppAt, end int64, dropped *int) []model.Touch {
+func (s *settings) makeTouches(w []touchRow, nm pathNames, leadAt, oppAt, end int64, dropped *int, alloc *touchAlloc) []model.Touch {
 	if len(w) == 0 {
 		return nil
 	}
@@ -525,7 +694,7 @@ func (s *settings) makeTouches(w []touchRow, nm pathNames, leadAt, oppAt, end in
 			*dropped += len(w) - other
 		}
 	}
-	out := make([]model.Touch, 0, len(keep))
+	out := alloc.get(len(keep))
 	var last touchRow
 	for i, t := range keep {
 		if i > 0 && !s.req.KeepRepeats && t.ch == last.ch && (s.by != "campaign" || t.camp == last.camp) && t.who == last.who {
