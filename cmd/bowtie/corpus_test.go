@@ -278,7 +278,12 @@ func runCorpus(t *testing.T, cases []corpusCase, db, acceptDB, config, hash stri
 			}
 			store := db
 			if c.outcome == "accept" {
-				store = acceptDB
+				// Each accepted file gets a store of its own: files of one
+				// kind share keys, and an accepted subscription segment
+				// would make a later file's segment of the same
+				// subscription overlap it (refused since the store checks
+				// imports against stored segments).
+				store = fmt.Sprintf("%s-%d", acceptDB, c.line)
 			}
 			args := []string{"import", "--db", store, "--config", config}
 			args = append(args, strings.Fields(c.flags)...)
