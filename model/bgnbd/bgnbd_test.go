@@ -510,3 +510,29 @@ func TestPrepare_SortedInput(t *testing.T) {
 		t.Fatalf("duplicate not merged: %d rows, n %v", len(d3.x), d3.n)
 	}
 }
+
+// ExpectedPurchasesIfAliveGrid sums the nodes with r·p·t/α ≤ 1/20 as a
+// power series over their moments: it must agree with the plain
+// quadrature (every node evaluated) to 1e-12, for a below and above 1 and
+// r + x from 40 to 300, and the series must actually take nodes.
+func TestExpectedPurchasesIfAliveGrid_Series(t *testing.T) {
+	ts := make([]float64, 36)
+	for i := range ts {
+		ts[i] = float64(i+1) * 30.4375 / 7
+	}
+	for _, p := range []Params{{R: 0.4, Alpha: 14, A: 0.35, B: 2.5}, {R: 0.24, Alpha: 4.4, A: 0.79, B: 2.43}, {R: 1.5, Alpha: 30, A: 2.5, B: 40}} {
+		for _, x := range []float64{40, 41, 75, 150, 300} {
+			Ts := []float64{x / 3, 20, 55.5, 104}
+			grid := p.ExpectedPurchasesIfAliveGrid(ts, x, Ts)
+			for j, T := range Ts {
+				for i, tt := range ts {
+					want := expectedByQuadrature(p.R+x, p.Alpha+T, p.A, p.B+x, tt)
+					near(t, "grid vs plain quadrature", grid[j][i], want, 1e-12*want)
+				}
+			}
+			if _, _, m := splitRule(p.R+x, p.Alpha, ts, Ts, p.A, p.B+x); m == nil || !(m[0] > 0) {
+				t.Errorf("%+v x=%v: no node in the series", p, x)
+			}
+		}
+	}
+}

@@ -206,10 +206,19 @@ func (p Params) ExpectedPurchasesIfAliveAt(ts []float64, x, T float64) []float64
 // ExpectedPurchasesIfAliveGrid returns, for every T in Ts, the values of
 // ExpectedPurchasesIfAliveAt(ts, x, T): customers with the same x share
 // the quadrature rule (it depends on a and b + x only).
+//
+// On the quadrature path, the nodes p so small that r·p·t/(α+T) ≤ 1/20
+// for every t and T of the call are not evaluated one by one: there g is
+// the power series Σ_{n≥1} (−1)^(n+1)·(r)_n/n!·(t/α)^n·p^(n−1), so their
+// part of the sum is Σ_n (−1)^(n+1)·(r)_n/n!·(t/α)^n·M_(n−1) with the
+// moments M_m = Σ w_k·p_k^m of those nodes, computed once (terms shrink
+// by 1/20 or faster; the series is cut when a term is below 1e-18 of the
+// sum).
 func (p Params) ExpectedPurchasesIfAliveGrid(ts []float64, x float64, Ts []float64) [][]float64 {
 	r, a, b := p.R+x, p.A, p.B+x
 	out := make([][]float64, len(Ts))
 	var ps, ws []float64
+	var moments []float64
 	for j, T := range Ts {
 		al := p.Alpha + T
 		row := make([]float64, len(ts))
@@ -223,16 +232,69 @@ func (p Params) ExpectedPurchasesIfAliveGrid(ts []float64, x float64, Ts []float
 				continue
 			}
 			if ps == nil {
-				ps, ws = betaRule(a, b)
+				ps, ws, moments = splitRule(r, p.Alpha, ts, Ts, a, b)
 			}
 			var s float64
 			for k, q := range ps {
 				s += ws[k] * gAlive(r, al, q, t)
 			}
-			row[i] = s
+			row[i] = s + seriesPart(r, t/al, moments)
 		}
 	}
 	return out
+}
+
+// splitRule returns betaRule(a, b)'s nodes and weights without the nodes
+// p ≤ p0 = (α + min T)/(20·r·max t), and the moments M_m = Σ w_k·p_k^m,
+// m = 0..maxMoments−1, of the nodes left out (nil when none is).
+func splitRule(r, alpha float64, ts, Ts []float64, a, b float64) (ps, ws, moments []float64) {
+	all, allW := betaRule(a, b)
+	tmax, Tmin := 0.0, math.Inf(1)
+	for _, t := range ts {
+		tmax = math.Max(tmax, t)
+	}
+	for _, T := range Ts {
+		Tmin = math.Min(Tmin, T)
+	}
+	p0 := (alpha + Tmin) / (20 * r * tmax)
+	for k, q := range all {
+		if q > p0 || !(p0 > 0) {
+			ps, ws = append(ps, q), append(ws, allW[k])
+			continue
+		}
+		if moments == nil {
+			moments = make([]float64, maxMoments)
+		}
+		pw := allW[k]
+		for m := range moments {
+			moments[m] += pw
+			pw *= q
+		}
+	}
+	return ps, ws, moments
+}
+
+// maxMoments bounds the terms of seriesPart: with r·p·t/α ≤ 1/20 the
+// n-th term is below (1/20)^n of the first.
+const maxMoments = 24
+
+// seriesPart returns Σ_{n≥1} (−1)^(n+1)·(r)_n/n!·u^n·M_(n−1), u = t/α,
+// the expected purchases contributed by the nodes of the moments M.
+func seriesPart(r, u float64, moments []float64) float64 {
+	var s float64
+	c := 1.0 // (r)_n/n!·u^n
+	for n := 1; n <= len(moments); n++ {
+		c *= (r + float64(n) - 1) / float64(n) * u
+		term := c * moments[n-1]
+		if n%2 == 0 {
+			term = -term
+		}
+		s += term
+		if math.Abs(term) < 1e-18*math.Abs(s) {
+			break
+		}
+	}
+	return s
 }
 
 // PAlive returns the probability that a customer with summary (x, tx, T) is

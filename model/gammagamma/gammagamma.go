@@ -163,7 +163,7 @@ const chunkRows = 1 << 15
 // that limit, where the means are Gamma(px, xν) (two parameters, p and ν),
 // and evaluates the score of 1/q there: d log L/d(1/q) at 1/q = 0 is
 // ½·Σ [x²(p − ν·z̄)² − p·x] (the variance of ν is ν²/q, and a small
-// variance adds ½·g”(ν)·Var(ν) to the density g of z̄). When it is not
+// variance adds ½·Var(ν)·∂²g/∂ν² to the density g of z̄). When it is not
 // positive the likelihood does not rise into finite q, and the fit is the
 // limit: Params.Q and Params.Gamma are +Inf, Params.Nu is ν, Converged is
 // true and Note says so.
