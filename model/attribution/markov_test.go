@@ -338,6 +338,12 @@ func TestRunMarkov_Errors(t *testing.T) {
 	if _, err := RunMarkov([]Path{{Nulls: -1}}, MarkovOptions{}); err == nil || !strings.Contains(err.Error(), "path 0") {
 		t.Errorf("bad path: %v", err)
 	}
+	for _, ps := range [][]Path{nil, {{Value: 5}}, {pathOf("A", 0, 0, 3)}} {
+		r, err := RunMarkov(ps, MarkovOptions{Order: 3})
+		if err != nil || len(r.Channels) != 0 || r.ConversionProb != 0 {
+			t.Errorf("%v: %+v %v", ps, r, err)
+		}
+	}
 	// No conversion at all: removal effects and credits are zero.
 	r, err := RunMarkov([]Path{pathOf("A>B", 0, 3, 0)}, MarkovOptions{})
 	if err != nil || r.ConversionProb != 0 || r.RemovalEffect[0] != 0 || r.Credit[1].Conversions != 0 {

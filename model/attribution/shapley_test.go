@@ -224,4 +224,10 @@ func TestRunShapley_Errors(t *testing.T) {
 	if err != nil || len(r.Channels) != 0 || len(r.Credit) != 0 {
 		t.Errorf("no paths: %+v %v", r, err)
 	}
+	for _, o := range []ShapleyOptions{{}, {MaxExact: 1}} {
+		r, err = RunShapley([]Path{pathOf("A>B", 0, 4, 0), pathOf("C", 0, 1, 0)}, o)
+		if err != nil || len(r.Channels) != 3 || r.Value[0] != 0 || r.Credit[2].Conversions != 0 {
+			t.Errorf("nothing converts (%+v): %+v %v", o, r, err)
+		}
+	}
 }
