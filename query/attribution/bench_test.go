@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,6 +69,16 @@ func attrBenchStore(b *testing.B, n int) *duckdb.Store {
 	return s
 }
 
+// cpuSeconds is the process's user + system CPU time so far: under a
+// loaded machine, wall time measures the neighbours too.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
 // peakRSSMB is the process's peak resident set (VmHWM) in MB.
 func peakRSSMB() float64 {
 	data, err := os.ReadFile("/proc/self/status")
@@ -96,7 +107,9 @@ func peakRSSMB() float64 {
 //   - run: the whole analysis with those models (spend, lead quality,
 //     top paths, distributions).
 //
-// Peak RSS is reported after clearing the kernel's high-water mark.
+// Peak RSS is reported after clearing the kernel's high-water mark, and
+// the process's CPU time per operation (user + system, DuckDB's threads
+// included) beside the wall time.
 func BenchmarkAttribution(b *testing.B) {
 	n := 1_000_000
 	if testing.Short() {
@@ -112,6 +125,7 @@ func BenchmarkAttribution(b *testing.B) {
 	clearPeak := func() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 	b.Run("baseline", func(b *testing.B) {
 		clearPeak()
+		c0 := cpuSeconds()
 		for i := 0; i < b.N; i++ {
 			rows := 0
 			err := rawscan.Scan(ctx, s.DB(), "SELECT coalesce(person_id, anonymous_id), count(*), min(ts), max(ts) FROM events WHERE channel IS NOT NULL GROUP BY 1", nil,
@@ -121,10 +135,12 @@ func BenchmarkAttribution(b *testing.B) {
 			}
 			b.ReportMetric(float64(rows), "groups")
 		}
+		b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/op")
 		b.ReportMetric(peakRSSMB(), "peak-MB")
 	})
 	b.Run("paths+rules+markov", func(b *testing.B) {
 		clearPeak()
+		c0 := cpuSeconds()
 		phases := map[string]time.Duration{}
 		attribution.SetPhaseTimer(func(p string, d time.Duration) { phases[p] += d })
 		defer attribution.SetPhaseTimer(nil)
@@ -157,10 +173,12 @@ func BenchmarkAttribution(b *testing.B) {
 		for p, d := range phases {
 			b.ReportMetric(d.Seconds()/float64(b.N), p+"-s")
 		}
+		b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/op")
 		b.ReportMetric(peakRSSMB(), "peak-MB")
 	})
 	b.Run("run", func(b *testing.B) {
 		clearPeak()
+		c0 := cpuSeconds()
 		r := req
 		r.Models = []string{"first", "last", "last_non_direct", "linear", "position", "w_shaped", "time_decay", "custom", "markov"}
 		for i := 0; i < b.N; i++ {
@@ -170,6 +188,7 @@ func BenchmarkAttribution(b *testing.B) {
 			}
 			b.ReportMetric(res.Totals.ConvertingPaths+res.Totals.NullPaths, "paths")
 		}
+		b.ReportMetric((cpuSeconds()-c0)/float64(b.N), "cpu-s/op")
 		b.ReportMetric(peakRSSMB(), "peak-MB")
 	})
 }

@@ -116,6 +116,8 @@ type touchRow struct {
 	unitKey
 	ts            int64
 	ch, camp, who int32
+	// first marks the first touch of a unit once grouped (groupTouches).
+	first bool
 }
 
 // dict numbers strings.
@@ -479,26 +481,33 @@ func groupTouches(keys *keyArena, touches []touchRow) []touchRow {
 		} else {
 			slices.SortFunc(bucket, byHash)
 		}
-		// Two keys with one hash: order by key, then touch.
-		for i := 0; i < len(bucket); {
-			j := i + 1
-			mixed := false
-			for j < len(bucket) && bucket[j].h == bucket[i].h {
-				if !mixed && !keys.same(bucket[j].unitKey, bucket[i].unitKey) {
-					mixed = true
-				}
-				j++
+	}
+	// Mark where each unit starts. Two keys with one hash: order that
+	// hash's rows by key, then touch, and mark each key's first row.
+	for i := 0; i < len(out); {
+		j := i + 1
+		mixed := false
+		for j < len(out) && out[j].h == out[i].h {
+			if !mixed && !keys.same(out[j].unitKey, out[i].unitKey) {
+				mixed = true
 			}
-			if mixed {
-				slices.SortFunc(bucket[i:j], func(a, b touchRow) int {
-					if c := bytes.Compare(keys.get(a.unitKey), keys.get(b.unitKey)); c != 0 {
-						return c
-					}
-					return cmpTouch(a, b)
-				})
-			}
-			i = j
+			j++
 		}
+		g := out[i:j]
+		if mixed {
+			slices.SortFunc(g, func(a, b touchRow) int {
+				if c := bytes.Compare(keys.get(a.unitKey), keys.get(b.unitKey)); c != 0 {
+					return c
+				}
+				return cmpTouch(a, b)
+			})
+			for k := range g {
+				g[k].first = k == 0 || !keys.same(g[k].unitKey, g[k-1].unitKey)
+			}
+		} else {
+			g[0].first = true
+		}
+		i = j
 	}
 	return out
 }
@@ -603,7 +612,7 @@ func assemble(s *settings, keys *keyArena, convs []convRow, ms []msRow, touches 
 	for i := 0; i < len(touches); {
 		k := touches[i].unitKey
 		j := i + 1
-		for j < len(touches) && keys.same(touches[j].unitKey, k) {
+		for j < len(touches) && !touches[j].first {
 			j++
 		}
 		// Units with conversions and no touch that come first.

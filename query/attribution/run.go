@@ -326,23 +326,28 @@ func fillPaths(res *Result, s *settings, paths []model.Path, imported bool) {
 	for i, l := range ttcLabels {
 		ttc[i].Label = l
 	}
-	var names []string
+	var key []byte
 	for i := range paths {
 		p := &paths[i]
-		names = names[:0]
-		for _, t := range p.Touches {
-			if len(names) == 0 || names[len(names)-1] != t.Channel {
-				names = append(names, t.Channel)
+		key = key[:0]
+		last := ""
+		for j, t := range p.Touches {
+			if j > 0 && t.Channel == last {
+				continue
 			}
+			if len(key) > 0 {
+				key = append(key, " > "...)
+			}
+			key = append(key, t.Channel...)
+			last = t.Channel
 		}
-		key := joinPath(names)
-		if len(names) == 0 {
-			key = "(none)"
+		if len(key) == 0 {
+			key = append(key, "(none)"...)
 		}
-		a, ok := byPath[key]
+		a, ok := byPath[string(key)]
 		if !ok {
 			a = &agg{}
-			byPath[key] = a
+			byPath[string(key)] = a
 		}
 		a.conv += p.Conversions
 		a.nulls += p.Nulls

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/bowtie-analytics/bowtie"
 	"github.com/bowtie-analytics/bowtie/query"
@@ -127,6 +126,3 @@ func div(a, b float64) *float64 {
 	v := a / b
 	return &v
 }
-
-// joinPath writes a channel sequence as "A > B > C".
-func joinPath(chs []string) string { return strings.Join(chs, " > ") }
