@@ -153,6 +153,22 @@ func TestRunShapley_Sampled(t *testing.T) {
 	if s.Exact || s.Samples != 3000 || len(s.StdErr) != len(s.Value) || !reflect.DeepEqual(s.Channels, exact.Channels) {
 		t.Fatalf("%+v", s)
 	}
+	// Each permutation's marginals telescope to v(all) = the overall
+	// conversion rate, so the sampled values sum to it like the exact ones.
+	var conv, tot, sumS, sumE float64
+	for i := range paths {
+		if paths[i].Conversions+paths[i].Nulls > 0 {
+			conv += paths[i].Conversions
+			tot += paths[i].Conversions + paths[i].Nulls
+		}
+	}
+	for j := range s.Value {
+		sumS += s.Value[j]
+		sumE += exact.Value[j]
+	}
+	if !near(sumS, conv/tot, 1e-12) || !near(sumE, conv/tot, 1e-12) {
+		t.Errorf("values sum to %v (sampled) and %v (exact), overall conversion rate %v", sumS, sumE, conv/tot)
+	}
 	for j := range s.Value {
 		if !(s.StdErr[j] > 0) || math.Abs(s.Value[j]-exact.Value[j]) > 4*s.StdErr[j] {
 			t.Errorf("%s: sampled %v ± %v, exact %v", s.Channels[j], s.Value[j], s.StdErr[j], exact.Value[j])
@@ -230,4 +246,85 @@ func TestRunShapley_Errors(t *testing.T) {
 			t.Errorf("nothing converts (%+v): %+v %v", o, r, err)
 		}
 	}
+}
+
+// TestSampledShapley_Moments redraws the permutations of the documented
+// protocol (block b of 64 from PCG(seed, b), starting from the identity)
+// and computes each channel's mean marginal contribution and standard
+// error by the plain two-pass formulas, with v taken from the paths
+// directly; RunShapley's one-pass, block-merged figures must agree.
+func TestSampledShapley_Moments(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 43))
+	paths := randomPaths(rng, 200, 7, 4)
+	const samples, seed = 300, 9 // 4 full blocks and one of 44
+	r, err := RunShapley(paths, ShapleyOptions{MaxExact: 1, Samples: samples, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(r.Channels)
+	v := func(in []bool) float64 {
+		var c, tot float64
+		for _, p := range paths {
+			ok := true
+			if len(p.Touches) == 0 {
+				ok = in[slicesIndex(r.Channels, DirectChannel)]
+			}
+			for _, tc := range p.Touches {
+				ok = ok && in[slicesIndex(r.Channels, tc.Channel)]
+			}
+			if ok {
+				c += p.Conversions
+				tot += p.Conversions + p.Nulls
+			}
+		}
+		if tot == 0 {
+			return 0
+		}
+		return c / tot
+	}
+	var xs [][]float64
+	perm := make([]int, n)
+	for b := 0; b*sampleBlock < samples; b++ {
+		br := rand.New(rand.NewPCG(seed, uint64(b)))
+		for i := range perm {
+			perm[i] = i
+		}
+		for s := 0; s < sampleBlock && b*sampleBlock+s < samples; s++ {
+			br.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+			in := make([]bool, n)
+			x := make([]float64, n)
+			prev := 0.0
+			for _, j := range perm {
+				in[j] = true
+				cur := v(in)
+				x[j] = cur - prev
+				prev = cur
+			}
+			xs = append(xs, x)
+		}
+	}
+	for j := 0; j < n; j++ {
+		mean := 0.0
+		for _, x := range xs {
+			mean += x[j]
+		}
+		mean /= samples
+		ss := 0.0
+		for _, x := range xs {
+			ss += (x[j] - mean) * (x[j] - mean)
+		}
+		se := math.Sqrt(ss / (samples - 1) / samples)
+		if math.Abs(mean-r.Value[j]) > 1e-12 || math.Abs(se-r.StdErr[j]) > 1e-12 {
+			t.Fatalf("%s: mean %v se %v, RunShapley %v %v", r.Channels[j], mean, se, r.Value[j], r.StdErr[j])
+		}
+	}
+}
+
+func slicesIndex(s []string, x string) int {
+	for i, y := range s {
+		if y == x {
+			return i
+		}
+	}
+	return -1
 }
