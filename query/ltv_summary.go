@@ -68,18 +68,32 @@ type GroupRFM struct {
 // in one pass three ways (the grouping sets): kind 0 (x, tx, T, hx,
 // count), kind 1 (x, m, count) for repeat buyers and, with groups, kind 2
 // (grp, x, tx, T, count, sum m).
-func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by string, groups, tracking bool) string {
+//
+// When no purchase day can fall after calEnd (end is at most the end of
+// calEnd's local day: the forecast's summary, without hold-out), the
+// filters on calEnd are left out (they hold for every row, and hx is 0),
+// and with groups but no breakdown kind 2 is not computed: its groups are
+// then kind 0's, whose rows carry the same count and sum of m. fromRows
+// reports that case: Groups are to be read from kind 0.
+func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end time.Time, span [2]time.Time, by string, groups, tracking bool) (q string, fromRows bool) {
 	ctes := ltvBaseCTEs(d, biz, ps, end, span)
 	pCal := ps.p("cal_end", calEnd)
 	day := "CAST(" + localTime(d, "r.ts", biz.Location(), span[0], span[1]) + " AS DATE)"
-	body := "-- query.RunRFMSummary\nWITH " + strings.Join(ctes, ",\n") + `,
-	days AS (SELECT r.customer_id, ` + day + ` AS day, sum(CAST(r.amount AS DECIMAL(38,10))) AS amount FROM rev r WHERE r.amount > 0 GROUP BY ALL),
-	per AS (SELECT customer_id, min(day) AS first,
+	l := end.Add(-time.Microsecond).In(biz.Location())
+	noHoldout := !time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC).After(calEnd.UTC())
+	per := `per AS (SELECT customer_id, min(day) AS first,
 		count(*) FILTER (WHERE day <= ` + pCal + `) - 1 AS x,
 		max(day) FILTER (WHERE day <= ` + pCal + `) AS last,
 		count(*) FILTER (WHERE day > ` + pCal + `) AS hx,
 		sum(amount) FILTER (WHERE day <= ` + pCal + `) - arg_min(amount, day) AS repeat_value
-		FROM days GROUP BY customer_id HAVING min(day) <= ` + pCal + `),
+		FROM days GROUP BY customer_id HAVING min(day) <= ` + pCal + `)`
+	if noHoldout {
+		per = `per AS (SELECT customer_id, min(day) AS first, count(*) - 1 AS x, max(day) AS last, CAST(0 AS BIGINT) AS hx,
+		sum(amount) - arg_min(amount, day) AS repeat_value FROM days GROUP BY customer_id)`
+	}
+	body := "-- query.RunRFMSummary\nWITH " + strings.Join(ctes, ",\n") + `,
+	days AS (SELECT r.customer_id, ` + day + ` AS day, sum(CAST(r.amount AS DECIMAL(38,10))) AS amount FROM rev r WHERE r.amount > 0 GROUP BY ALL),
+	` + per + `,
 	s AS (SELECT p.customer_id, p.first, p.x, CAST(p.last - p.first AS BIGINT) AS tx, CAST(CAST(` + pCal + ` AS DATE) - p.first AS BIGINT) AS t, p.hx,
 		CASE WHEN p.x > 0 THEN p.repeat_value / p.x END AS m FROM per p)`
 	grp, from, sets := "''", "s", "(s.x, s.tx, s.t, s.hx), (s.x, s.m)"
@@ -94,9 +108,11 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 		case "cohort":
 			grp = "strftime(s.first, '%Y-%m')"
 		}
-		sets += ", (" + grp + ", s.x, s.tx, s.t)"
+		if fromRows = noHoldout && by == ""; !fromRows {
+			sets += ", (" + grp + ", s.x, s.tx, s.t)"
+		}
 	}
-	q := body + "\nSELECT CAST(CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS BIGINT) AS kind, " + grp +
+	q = body + "\nSELECT CAST(CASE WHEN grouping(s.hx) = 0 THEN 0 WHEN grouping(s.m) = 0 THEN 1 ELSE 2 END AS BIGINT) AS kind, " + grp +
 		" AS grp, s.x, s.tx, s.t, s.hx, s.m, count(*), coalesce(" + exactSum("s.m", "") + ", 0), NULL::DATE AS day FROM " + from + " GROUP BY GROUPING SETS (" + sets + ")"
 	if tracking {
 		// Starts by first day; repeat purchase days (after the first) of
@@ -104,7 +120,7 @@ func rfmSQL(d Dialect, biz *bowtie.Business, ps *params, calEnd time.Time, end t
 		q += "\nUNION ALL SELECT 3, '', NULL, NULL, NULL, NULL, NULL, count(*), 0, first FROM per GROUP BY first" +
 			"\nUNION ALL SELECT 4, '', NULL, NULL, NULL, NULL, NULL, count(*), 0, d.day FROM days d JOIN per p ON p.customer_id = d.customer_id WHERE d.day > p.first GROUP BY d.day"
 	}
-	return q
+	return q, fromRows
 }
 
 // RunRFMSummary computes the per-customer frequency, recency and age of
@@ -128,7 +144,7 @@ func rfmSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 	// The result (about one row per customer and grouping set) is read
 	// chunk by chunk through DuckDB's C API (internal/rawscan), not value
 	// by value through database/sql.
-	q := rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups, tracking)
+	q, fromRows := rfmSQL(d, biz, &ps, calEnd, end, span, by, withGroups, tracking)
 	err = rawscan.Scan(ctx, db, q, ps.args, func(c *rawscan.Chunk) error {
 		kinds, _, err := c.Int64(0)
 		if err != nil {
@@ -168,6 +184,9 @@ func rfmSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 			switch kinds[i] {
 			case 0:
 				out.Rows = append(out.Rows, RFMRow{X: xs[i], TX: txs[i], T: ts[i], HX: hxs[i], Count: ns[i]})
+				if fromRows {
+					out.Groups = append(out.Groups, GroupRFM{X: xs[i], TX: txs[i], T: ts[i], Count: ns[i], SumM: sums[i]})
+				}
 			case 1:
 				if xs[i] > 0 && mValid.Valid(i) {
 					out.Spend = append(out.Spend, SpendRow{X: xs[i], M: ms[i], Count: ns[i]})
