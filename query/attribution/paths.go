@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
@@ -467,48 +469,59 @@ func groupTouches(keys *keyArena, touches []touchRow) []touchRow {
 		}
 		return cmpTouch(a, b)
 	}
-	for b := 0; b < 1<<bits; b++ {
-		bucket := out[start[b]:start[b+1]]
-		if len(bucket) < 2 {
-			continue
-		}
-		if len(bucket) <= 12 {
-			for i := 1; i < len(bucket); i++ {
-				for j := i; j > 0 && byHash(bucket[j-1], bucket[j]) > 0; j-- {
-					bucket[j-1], bucket[j] = bucket[j], bucket[j-1]
-				}
+	// sortRange orders the buckets [b0, b1) and marks where each unit
+	// starts. A unit's rows share a hash, hence a bucket.
+	sortRange := func(b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			bucket := out[start[b]:start[b+1]]
+			if len(bucket) < 2 {
+				continue
 			}
-		} else {
-			slices.SortFunc(bucket, byHash)
+			if len(bucket) <= 12 {
+				for i := 1; i < len(bucket); i++ {
+					for j := i; j > 0 && byHash(bucket[j-1], bucket[j]) > 0; j-- {
+						bucket[j-1], bucket[j] = bucket[j], bucket[j-1]
+					}
+				}
+			} else {
+				slices.SortFunc(bucket, byHash)
+			}
+		}
+		// Two keys with one hash: order that hash's rows by key, then
+		// touch, and mark each key's first row.
+		rows := out[start[b0]:start[b1]]
+		for i := 0; i < len(rows); {
+			j := i + 1
+			mixed := false
+			for j < len(rows) && rows[j].h == rows[i].h {
+				if !mixed && !keys.same(rows[j].unitKey, rows[i].unitKey) {
+					mixed = true
+				}
+				j++
+			}
+			g := rows[i:j]
+			if mixed {
+				slices.SortFunc(g, func(a, b touchRow) int {
+					if c := bytes.Compare(keys.get(a.unitKey), keys.get(b.unitKey)); c != 0 {
+						return c
+					}
+					return cmpTouch(a, b)
+				})
+				for k := range g {
+					g[k].first = k == 0 || !keys.same(g[k].unitKey, g[k-1].unitKey)
+				}
+			} else {
+				g[0].first = true
+			}
+			i = j
 		}
 	}
-	// Mark where each unit starts. Two keys with one hash: order that
-	// hash's rows by key, then touch, and mark each key's first row.
-	for i := 0; i < len(out); {
-		j := i + 1
-		mixed := false
-		for j < len(out) && out[j].h == out[i].h {
-			if !mixed && !keys.same(out[j].unitKey, out[i].unitKey) {
-				mixed = true
-			}
-			j++
-		}
-		g := out[i:j]
-		if mixed {
-			slices.SortFunc(g, func(a, b touchRow) int {
-				if c := bytes.Compare(keys.get(a.unitKey), keys.get(b.unitKey)); c != 0 {
-					return c
-				}
-				return cmpTouch(a, b)
-			})
-			for k := range g {
-				g[k].first = k == 0 || !keys.same(g[k].unitKey, g[k-1].unitKey)
-			}
-		} else {
-			g[0].first = true
-		}
-		i = j
-	}
+	half := 1 << (bits - 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); sortRange(half, 1<<bits) }()
+	sortRange(0, half)
+	wg.Wait()
 	return out
 }
 
@@ -540,12 +553,9 @@ func assemble(s *settings, keys *keyArena, convs []convRow, ms []msRow, touches 
 	})
 	slices.SortFunc(ms, func(a, b msRow) int { return keys.cmpKey(a.unitKey, b.unitKey) })
 
-	out := &builtPaths{paths: make([]model.Path, 0, len(convs)+len(touches)/2)}
-	lookback := s.lookback
-	startS, endS := s.start.Unix(), s.end.Unix()
 	names := pathNames{chans: chans.names, camps: camps.names, whos: whos.names}
-	ci, mi := 0, 0
-	var alloc touchAlloc
+	out := &builtPaths{}
+	ci := 0
 	// Conversions nobody could be found for come first.
 	for ci < len(convs) && !convs[ci].known {
 		c := convs[ci]
@@ -557,6 +567,36 @@ func assemble(s *settings, keys *keyArena, convs []convRow, ms []msRow, touches 
 			out.unknownUnit++
 		}
 	}
+	convs = convs[ci:]
+	// Units with the hash's top bit clear, then set, on two goroutines:
+	// the halves share no unit, and their paths are joined in order.
+	const top = uint64(1) << 63
+	tc := sort.Search(len(touches), func(i int) bool { return touches[i].h >= top })
+	cc := sort.Search(len(convs), func(i int) bool { return convs[i].h >= top })
+	mc := sort.Search(len(ms), func(i int) bool { return ms[i].h >= top })
+	var hi *builtPaths
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); hi = s.walk(keys, convs[cc:], ms[mc:], touches[tc:], names) }()
+	lo := s.walk(keys, convs[:cc], ms[:mc], touches[:tc], names)
+	wg.Wait()
+	out.paths = slices.Concat(out.paths, lo.paths, hi.paths)
+	for _, h := range []*builtPaths{lo, hi} {
+		out.valueE4 += h.valueE4
+		out.direct += h.direct
+		out.droppedDirect += h.droppedDirect
+	}
+	return out
+}
+
+// walk cuts the paths of the units of convs, ms and touches, all three
+// ordered by unit (hash, key), the touches grouped (groupTouches).
+func (s *settings) walk(keys *keyArena, convs []convRow, ms []msRow, touches []touchRow, names pathNames) *builtPaths {
+	out := &builtPaths{paths: make([]model.Path, 0, len(convs)+len(touches)/2)}
+	lookback := s.lookback
+	startS, endS := s.start.Unix(), s.end.Unix()
+	ci, mi := 0, 0
+	var alloc touchAlloc
 	// unit cuts the paths of one unit: its touches (ordered) and its
 	// conversions (ordered by window end).
 	unit := func(k unitKey, ts []touchRow, cs []convRow) {
