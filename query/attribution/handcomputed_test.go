@@ -334,3 +334,14 @@ func TestRun_Dataset(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_EmptyPeriod runs every model over a period with no touch and no
+// conversion: empty rows, zero totals, a note, no error.
+func TestRun_EmptyPeriod(t *testing.T) {
+	s := openStore(t, "person_small.sql")
+	biz := business(t, b2cYAML)
+	res := run(t, s, biz, attribution.Request{From: date("2023-01-01"), To: date("2023-01-31"), Conversion: "stage:paid"})
+	if res.Totals.Conversions != 0 || res.Totals.NullPaths != 0 || len(res.Rows) != 0 || len(res.Notes) == 0 {
+		t.Errorf("totals %+v rows %d notes %v", res.Totals, len(res.Rows), res.Notes)
+	}
+}
