@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bowtie-analytics/bowtie"
@@ -212,17 +213,28 @@ func rfmSummary(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business
 // parallel grouping returned them in, so the fits that sum over them (and
 // whose optimiser paths follow those sums) give the same figures on every
 // run.
+// The three large slices are sorted on goroutines of their own (each
+// sort's result does not depend on that).
 func (s *RFMSummary) sort() {
-	slices.SortFunc(s.Rows, func(a, b RFMRow) int {
-		return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.TX, b.TX), cmp.Compare(a.T, b.T), cmp.Compare(a.HX, b.HX), cmp.Compare(a.Count, b.Count))
-	})
-	slices.SortFunc(s.Spend, func(a, b SpendRow) int {
-		return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.M, b.M), cmp.Compare(a.Count, b.Count))
-	})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		slices.SortFunc(s.Rows, func(a, b RFMRow) int {
+			return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.TX, b.TX), cmp.Compare(a.T, b.T), cmp.Compare(a.HX, b.HX), cmp.Compare(a.Count, b.Count))
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		slices.SortFunc(s.Spend, func(a, b SpendRow) int {
+			return cmp.Or(cmp.Compare(a.X, b.X), cmp.Compare(a.M, b.M), cmp.Compare(a.Count, b.Count))
+		})
+	}()
 	slices.SortFunc(s.Groups, func(a, b GroupRFM) int {
 		return cmp.Or(strings.Compare(a.Group, b.Group), cmp.Compare(a.X, b.X), cmp.Compare(a.TX, b.TX), cmp.Compare(a.T, b.T),
 			cmp.Compare(a.Count, b.Count), cmp.Compare(a.SumM, b.SumM))
 	})
+	wg.Wait()
 	byDay := func(a, b DayCount) int { return cmp.Or(a.Day.Compare(b.Day), cmp.Compare(a.Count, b.Count)) }
 	slices.SortFunc(s.Starts, byDay)
 	slices.SortFunc(s.Repeats, byDay)
