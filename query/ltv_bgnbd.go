@@ -497,11 +497,12 @@ func bgnbdCheck(rows []RFMRow, unit, holdout float64) (*BGNBDCheck, error) {
 
 // measuredMargin returns Σ gross margin ÷ Σ amount of the orders with a
 // gross margin, or ltv.default_margin when none has one, and a note
-// saying which.
+// saying which. The sums are exact (decimal), so the margin does not
+// depend on the order in which the engine's threads add them.
 func measuredMargin(ctx context.Context, db *sql.DB, d Dialect, biz *bowtie.Business, end time.Time) (float64, string, error) {
 	var ps params
 	ctes := ltvBaseCTEs(d, biz, &ps, end, [2]time.Time{end, end.Add(time.Second)}) // the local month is not read
-	q := "-- query.measuredMargin\nWITH " + joinCTEs(ctes) + "\nSELECT count(*), sum(gp) / nullif(sum(amount), 0) FROM rev WHERE gm_known"
+	q := "-- query.measuredMargin\nWITH " + joinCTEs(ctes) + "\nSELECT count(*), " + exactSum("gp", "") + " / nullif(" + exactSum("amount", "") + ", 0) FROM rev WHERE gm_known"
 	var n int64
 	var m sql.NullFloat64
 	if err := db.QueryRowContext(ctx, q, ps.args...).Scan(&n, &m); err != nil {
